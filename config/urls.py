@@ -1,0 +1,14 @@
+"""Top-level URL map."""
+
+from django.contrib import admin
+from django.contrib.auth.decorators import user_passes_test
+from django.urls import include, path
+from django_rq.urls import get_admin_urlpatterns
+
+# The RQ dashboard shows every tenant's jobs, so it is for platform operators only.
+superuser_only = user_passes_test(lambda user: user.is_active and user.is_superuser, login_url="admin:login")
+
+urlpatterns = [
+    path("admin/rq/", include((get_admin_urlpatterns(view_wrapper=superuser_only), "django_rq"))),
+    path("admin/", admin.site.urls),
+]
