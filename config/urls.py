@@ -11,4 +11,7 @@ superuser_only = user_passes_test(lambda user: user.is_active and user.is_superu
 urlpatterns = [
     path("admin/rq/", include((get_admin_urlpatterns(view_wrapper=superuser_only), "django_rq"))),
     path("admin/", admin.site.urls),
+    path("saml2/", include("ssoapps.saml.urls")),
+    path("api/insights/", include("insights.urls")),
+    path("", include("ssoapps.portal.urls")),
 ]

@@ -71,7 +71,7 @@ class UserAdminForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = "__all__"
+        fields = ("organization", *services.USER_ATTRIBUTES, "state", "groups", "is_superuser")
 
 
 class GroupChoiceForm(forms.Form):
@@ -131,11 +131,7 @@ class UserAdmin(TenantScopedAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        data = {
-            f: form.cleaned_data[f]
-            for f in form.changed_data
-            if f in services.USER_ATTRIBUTES or f == "state"
-        }
+        data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.USER_ATTRIBUTES or f == "state"}
         if change:
             user = services.user_update(user=obj, actor=request.user, data=data)
         else:

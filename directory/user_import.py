@@ -45,9 +45,7 @@ def _read(data: bytes) -> csv.DictReader:
         )
     unknown = [h for h in headers if h not in COLUMNS]
     if unknown:
-        raise ValidationError(
-            f"Unknown column(s): {', '.join(unknown)}. Allowed columns are: {', '.join(COLUMNS)}."
-        )
+        raise ValidationError(f"Unknown column(s): {', '.join(unknown)}. Allowed columns are: {', '.join(COLUMNS)}.")
     reader.fieldnames = headers
     return reader
 
@@ -90,7 +88,9 @@ def _import_row(organization: Organization, values: dict, actor) -> tuple[str, U
         outcome = "created"
     else:
         before = {k: getattr(existing, k) for k in (*attributes, "state")}
-        user = services.user_update(user=existing, actor=actor, data={**attributes, **({"state": state} if state else {})})
+        user = services.user_update(
+            user=existing, actor=actor, data={**attributes, **({"state": state} if state else {})}
+        )
         after = {k: getattr(user, k) for k in before}
         outcome = "updated" if before != after else "unchanged"
     for group in groups:
@@ -114,7 +114,9 @@ def users_import_csv(*, organization: Organization, data: bytes, actor: User | N
                 outcome, _ = _import_row(organization, values, actor)
             report.append(ImportRow(line=line, email=email, outcome=outcome))
         except (ValidationError, IntegrityError) as exc:
-            message = error_sentence(exc) if isinstance(exc, ValidationError) else "This row conflicts with an existing user."
+            message = (
+                error_sentence(exc) if isinstance(exc, ValidationError) else "This row conflicts with an existing user."
+            )
             report.append(ImportRow(line=line, email=email, outcome="refused", message=message))
             record(
                 event_type="user_import_row",

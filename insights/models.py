@@ -67,4 +67,3 @@ class Event(models.Model):
     def resource(self) -> dict:
         """The resource snapshot as DESIGN.md names it."""
         return {"type": self.resource_type, "id": self.resource_id, "name": self.resource_name}
-

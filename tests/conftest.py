@@ -15,10 +15,12 @@ def pytest_configure(config):
 
 
 def _worker_db_url(url: str, worker: str) -> str:
-    """Give each xdist worker its own Redis database number, so parallel tests share no queue."""
-    index = int(re.sub(r"\D", "", worker) or 0) + 1  # db 0 stays the developer's
+    """Give each xdist worker its own Redis database: REDIS_URL's number plus the worker's index."""
+    match = re.search(r"/(\d+)$", url.rstrip("/"))
+    first = int(match.group(1)) if match else 0
+    index = int(re.sub(r"\D", "", worker) or 0)
     base = re.sub(r"/\d+$", "", url.rstrip("/"))
-    return f"{base}/{index % 16}"
+    return f"{base}/{(first + index) % 16}"
 
 
 @pytest.fixture(scope="session")

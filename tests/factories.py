@@ -99,6 +99,18 @@ ROW_BUILDERS = {
 }
 
 
+def row_builders() -> dict:
+    """ROW_BUILDERS, with the entries each app's tests/<app>/factories.py adds to it."""
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    for package in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if package.ispkg and (Path(__file__).parent / package.name / "factories.py").exists():
+            importlib.import_module(f"tests.{package.name}.factories")
+    return ROW_BUILDERS
+
+
 def row_in(model, org):
     """Build a row of `model` that belongs to `org`."""
-    return ROW_BUILDERS[model](org)
+    return row_builders()[model](org)

@@ -38,7 +38,7 @@ class Command(BaseCommand):
             organization = self.seed(password)
         self.stdout.write(self.style.SUCCESS(f"Demo organization “{organization.name}” is ready."))
         self.stdout.write("  Admin:    http://127.0.0.1:8000/admin/")
-        self.stdout.write(f"  Sign in:  admin@acme.example (or alice@, bob@, carol@, dave@acme.example)")
+        self.stdout.write("  Sign in:  admin@acme.example (or alice@, bob@, carol@, dave@acme.example)")
         if os.environ.get("DEMO_PASSWORD"):
             self.stdout.write("  Password: the value of DEMO_PASSWORD")
         else:
@@ -49,9 +49,7 @@ class Command(BaseCommand):
         groups = {}
         for name, description in GROUPS.items():
             group = UserGroup.objects.filter(organization=organization, name=name).first()
-            groups[name] = group or services.group_create(
-                organization=organization, name=name, description=description
-            )
+            groups[name] = group or services.group_create(organization=organization, name=name, description=description)
         for email, first, last, department, title, group_names in PEOPLE:
             user = User.objects.filter(email__iexact=email).first()
             if user is None:
