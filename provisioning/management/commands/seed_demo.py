@@ -1,0 +1,28 @@
+"""Seed the demo organization `acme` (idempotent). Lives in provisioning, the top layer, so it
+can call each layer's own demo_data module: directory, then ssoapps, then provisioning."""
+
+import os
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from directory.demo_data import DEMO_ADMIN_EMAIL, seed_directory
+from insights.context import bind
+
+DEFAULT_PASSWORD = "lanyard-demo-2026"
+
+
+class Command(BaseCommand):
+    help = "Create (or bring up to date) the demo organization acme. Safe to run again."
+
+    def handle(self, *args, **options):
+        password = os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
+        with bind(initiator_type="system"), transaction.atomic():
+            organization = seed_directory(password=password)
+        self.stdout.write(self.style.SUCCESS(f"Demo organization “{organization.name}” is ready."))
+        self.stdout.write("  Admin:    http://127.0.0.1:8000/admin/")
+        self.stdout.write(f"  Sign in:  {DEMO_ADMIN_EMAIL} (or alice@, bob@, carol@, dave@acme.example)")
+        if os.environ.get("DEMO_PASSWORD"):
+            self.stdout.write("  Password: the value of DEMO_PASSWORD")
+        else:
+            self.stdout.write(f"  Password: {DEFAULT_PASSWORD}   (set DEMO_PASSWORD to choose another)")
