@@ -62,6 +62,11 @@ class GroupFilter(admin.SimpleListFilter):
 class UserAdminForm(forms.ModelForm):
     """The user form, plus an optional new password that is never shown back."""
 
+    username = forms.CharField(
+        required=False,
+        max_length=150,
+        help_text="Unique within the organization. Leave empty to use the part of the email before the @.",
+    )
     new_password = forms.CharField(
         required=False,
         strip=False,
