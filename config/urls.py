@@ -1,5 +1,6 @@
 """Top-level URL map."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.decorators import user_passes_test
 from django.urls import include, path
@@ -8,7 +9,11 @@ from django_rq.urls import get_admin_urlpatterns
 # The RQ dashboard shows every tenant's jobs, so it is for platform operators only.
 superuser_only = user_passes_test(lambda user: user.is_active and user.is_superuser, login_url="admin:login")
 
+# The admin signs in through allauth too (same rate limits and MFA): its login page redirects there.
+admin.site.login = secure_admin_login(admin.site.login)
+
 urlpatterns = [
+    path("accounts/", include("allauth.urls")),
     path("admin/rq/", include((get_admin_urlpatterns(view_wrapper=superuser_only), "django_rq"))),
     path("admin/", admin.site.urls),
     path("saml2/", include("ssoapps.saml.urls")),

@@ -12,6 +12,12 @@ class Organization(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=64, unique=True, help_text="Short unique name, used in URLs.")
+    require_mfa = models.BooleanField(
+        "require MFA",
+        default=False,
+        help_text="Users must set up a second factor (authenticator app or security key) before they reach the "
+        "portal or any app.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
