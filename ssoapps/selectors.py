@@ -1,10 +1,12 @@
 """Reads about SSO applications."""
 
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from directory.models import User
 
-from .models import Application
+from .models import Application, KeyState, SigningKey
+from .saml.metadata import idp_metadata_build
 
 
 def applications_for_user(*, user: User) -> QuerySet[Application]:
@@ -24,4 +26,37 @@ def user_is_authorized(*, user: User, application: Application) -> bool:
         user.is_active
         and user.organization_id == application.organization_id
         and application.authorized_groups.filter(members=user).exists()
+    )
+
+
+def application_by_slug(*, slug: str) -> Application | None:
+    """The application at this IdP URL slug, if any."""
+    return Application.objects.select_related("organization").filter(idp_slug=slug).first()
+
+
+def application_launch_url(application: Application) -> str:
+    """Where a portal tile points: the IdP-initiated launch for SAML apps, the bookmark's URL for bookmarks."""
+    if application.is_bookmark:
+        return application.bookmark_url
+    return reverse("ssoapps_saml:sso", args=[application.idp_slug])
+
+
+def application_published_keys(*, application: Application) -> list[SigningKey]:
+    """Keys the metadata publishes: the active one first, then any staged for rotation."""
+    keys = application.signing_keys.filter(state__in=[KeyState.ACTIVE, KeyState.STAGED]).defer("private_key")
+    return sorted(keys, key=lambda k: (k.state != KeyState.ACTIVE, -k.pk))
+
+
+def application_active_key(*, application: Application) -> SigningKey | None:
+    """The key that signs this application's responses."""
+    return application.signing_keys.filter(state=KeyState.ACTIVE).defer("private_key").first()
+
+
+def application_idp_metadata(*, application: Application) -> bytes:
+    """The IdP metadata XML of this application, listing active and staged certificates."""
+    return idp_metadata_build(
+        entity_id=application.issuer,
+        sso_url=application.sso_url,
+        certificates=[k.certificate for k in application_published_keys(application=application)],
+        nameid_formats=[application.nameid_format],
     )

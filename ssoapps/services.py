@@ -5,12 +5,15 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from directory.models import User, UserGroup
+from directory.models import Organization, User, UserGroup
 from insights.models import Service
 from insights.services import record
 
-from . import signals
-from .models import Application
+from . import keys, signals
+from .catalog import catalog_entry
+from .models import Application, KeyState, NameIdFormat, SignatureAlgorithm, SigningKey, slug_available
+from .saml.errors import SamlRefusal
+from .saml.metadata import sp_metadata_parse
 
 
 @transaction.atomic
@@ -66,3 +69,174 @@ def application_groups_unbind(
         )
     signals.group_authorization_changed.send(sender=Application, application=application, groups=removed, bound=False)
     return removed
+
+
+# --- applications and their keys --------------------------------------------------------------
+
+
+def _catalog_saml_defaults(entry) -> dict:
+    saml = entry.saml or {}
+    defaults = {
+        "sp_entity_id": saml.get("sp_entity_id", ""),
+        "acs_urls": list(saml.get("acs_urls", [])),
+        "nameid_source": saml.get("nameid_source", "email"),
+        "nameid_format": saml.get("nameid_format", NameIdFormat.EMAIL),
+        "sign_response": saml.get("sign_response", True),
+        "sign_assertion": saml.get("sign_assertion", True),
+        "signature_algorithm": saml.get("signature_algorithm", SignatureAlgorithm.RSA_SHA256),
+        "default_relay_state": saml.get("default_relay_state", ""),
+        "sp_login_url": saml.get("sp_login_url", ""),
+        "attribute_statements": [dict(a) for a in saml.get("attributes", [])],
+        "group_attribute_name": saml.get("group_attribute", ""),
+    }
+    return defaults
+
+
+def application_defaults_from_catalog(*, catalog_key: str) -> dict:
+    """The field values a new application of this catalog entry starts with (may still contain YOUR_ID)."""
+    entry = catalog_entry(catalog_key)
+    return {
+        "catalog_key": entry.key,
+        "label": entry.name,
+        "description": entry.description,
+        **_catalog_saml_defaults(entry),
+    }
+
+
+@transaction.atomic
+def application_create(
+    *, organization: Organization, catalog_key: str, actor: User | None = None, **fields
+) -> Application:
+    """Create an application from a catalog entry (fields override its defaults) with a fresh signing key."""
+    values = {**application_defaults_from_catalog(catalog_key=catalog_key), **fields}
+    application = Application(organization=organization, **values)
+    if not application.idp_slug:
+        application.idp_slug = slug_available(application.label)
+    application.full_clean()
+    application.save()
+    if not application.is_bookmark:
+        signing_key_create(application=application, state=KeyState.ACTIVE, actor=actor)
+    record(
+        event_type="application_create",
+        service=Service.SSO,
+        organization=organization,
+        resource=application,
+        actor=actor,
+        message=f"{application.label} added from the catalog entry {application.catalog_entry.name}",
+    )
+    return application
+
+
+@transaction.atomic
+def application_deactivate(*, application: Application, actor: User | None = None) -> Application:
+    """Turn SSO (or the bookmark tile) off: launches are refused until it is switched on again."""
+    if not application.sso_active:
+        return application
+    application.sso_active = False
+    application.save(update_fields=["sso_active"])
+    record(
+        event_type="application_deactivate",
+        service=Service.SSO,
+        organization=application.organization,
+        resource=application,
+        actor=actor,
+        message=f"SSO deactivated for {application.label}",
+        changes=[{"field": "sso_active", "from": True, "to": False}],
+    )
+    return application
+
+
+@transaction.atomic
+def signing_key_create(
+    *,
+    application: Application,
+    state: str = KeyState.STAGED,
+    private_key: str = "",
+    certificate: str = "",
+    actor: User | None = None,
+) -> SigningKey:
+    """Add a signing key: generated when no pair is given, else the uploaded pair (validated)."""
+    if private_key or certificate:
+        try:
+            pair = keys.keypair_check(private_key=private_key, certificate=certificate)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+    else:
+        pair = keys.keypair_generate(common_name=f"Lanyard IdP {application.idp_slug}")
+    if state == KeyState.ACTIVE:
+        application.signing_keys.filter(state=KeyState.ACTIVE).update(state=KeyState.RETIRED)
+    key = SigningKey.objects.create(
+        application=application,
+        state=state,
+        private_key=pair.private_key,
+        certificate=pair.certificate,
+        fingerprint=pair.fingerprint,
+        not_after=pair.not_after,
+    )
+    record(
+        event_type="signing_key_create",
+        service=Service.SSO,
+        organization=application.organization,
+        resource=application,
+        actor=actor,
+        message=f"{'Uploaded' if private_key else 'Generated'} {key.get_state_display().lower()} signing key "
+        f"{pair.fingerprint} for {application.label}",
+    )
+    return key
+
+
+@transaction.atomic
+def signing_key_promote(*, key: SigningKey, actor: User | None = None) -> SigningKey:
+    """Make a staged key the one that signs; the previously active key is retired."""
+    if key.state == KeyState.ACTIVE:
+        return key
+    if key.state != KeyState.STAGED:
+        raise ValidationError("Only a staged key can be promoted. Stage a new key first.")
+    key.application.signing_keys.filter(state=KeyState.ACTIVE).update(state=KeyState.RETIRED)
+    key.state = KeyState.ACTIVE
+    key.save(update_fields=["state"])
+    record(
+        event_type="signing_key_promote",
+        service=Service.SSO,
+        organization=key.application.organization,
+        resource=key.application,
+        actor=actor,
+        message=f"Signing key {key.fingerprint} now signs for {key.application.label}",
+        changes=[{"field": "signing_key", "from": "staged", "to": "active"}],
+    )
+    return key
+
+
+@transaction.atomic
+def application_sp_metadata_apply(*, application: Application, document: bytes, actor: User | None = None) -> list:
+    """Fill SP entity ID, ACS URLs, SP certificate and NameID format from the SP's metadata; returns the changes."""
+    try:
+        metadata = sp_metadata_parse(document)
+    except SamlRefusal as exc:
+        raise ValidationError(exc.message) from exc
+    changes = []
+    updates = {
+        "sp_entity_id": metadata.entity_id,
+        "acs_urls": metadata.acs_urls,
+        "sp_certificate": metadata.certificate,
+    }
+    if metadata.nameid_format in NameIdFormat.values:
+        updates["nameid_format"] = metadata.nameid_format
+    for name, value in updates.items():
+        if value and getattr(application, name) != value:
+            changes.append({"field": name, "from": getattr(application, name), "to": value})
+            setattr(application, name, value)
+    if not changes:
+        return []
+    application.full_clean()
+    application.save()
+    record(
+        event_type="application_update",
+        service=Service.SSO,
+        organization=application.organization,
+        resource=application,
+        actor=actor,
+        message=f"{application.label} configured from SP metadata",
+        changes=changes,
+    )
+    return changes

@@ -49,12 +49,9 @@ def application_launch_url(*, application: Application) -> str:
 
 
 def _image_url(application: Application) -> str:
-    image = getattr(application, "portal_image", None)
-    if image:
-        try:
-            return image.url
-        except ValueError:  # a file field with no file
-            pass
+    image = getattr(application, "portal_image", "")
+    if isinstance(image, str) and image.startswith("data:image/"):  # kept in the database as a data: URL
+        return image
     try:
         logo = application.catalog_entry.logo
     except KeyError:

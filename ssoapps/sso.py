@@ -1,0 +1,257 @@
+"""One SSO attempt at the IdP: find the app, read the request, decide, issue the response, log the outcome."""
+
+import base64
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from directory.models import User, UserState
+from insights.models import Service
+from insights.services import record
+
+from .models import AnsweredRequest, Application, KeyState, ParkedRequest, SigningKey
+from .saml import errors
+from .saml.authn_request import MAX_REQUEST_AGE, AuthnRequest, SpSettings, authn_request_parse, relay_state_check
+from .saml.constants import BINDING_POST, BINDING_REDIRECT
+from .saml.errors import SamlRefusal
+from .saml.response import ResponseSpec, response_build
+from .saml.signing import signing_key_load
+
+PARK_FOR = dt.timedelta(minutes=15)
+ANSWERED_KEPT_FOR = MAX_REQUEST_AGE + dt.timedelta(minutes=5)  # longer than a request may be old
+
+
+@dataclass(frozen=True)
+class IssuedResponse:
+    """What the auto-submitting POST form carries to the app."""
+
+    acs_url: str
+    saml_response: str  # base64
+    relay_state: str
+
+
+def sso_application_get(*, slug: str) -> Application:
+    """The SAML application at this IdP URL, with its active key's version, or a refusal."""
+    active_keys = SigningKey.objects.filter(application=OuterRef("pk"), state=KeyState.ACTIVE)
+    application = (
+        Application.objects.select_related("organization")
+        .annotate(
+            active_key_pk=Subquery(active_keys.values("pk")[:1]),
+            active_key_fingerprint=Subquery(active_keys.values("fingerprint")[:1]),
+        )
+        .filter(idp_slug=slug)
+        .first()
+    )
+    if application is None:
+        raise SamlRefusal(
+            errors.UNKNOWN_SLUG,
+            "There is no application at this address. Check the link, or start from your Lanyard portal.",
+            status=404,
+        )
+    if application.is_bookmark:
+        raise SamlRefusal(errors.BAD_REQUEST, "This application is a bookmark and has no single sign-on.", status=404)
+    if not application.sso_active:
+        raise SamlRefusal(
+            errors.APP_INACTIVE,
+            f"Single sign-on to {application.label} is switched off. Ask your administrator to turn it on.",
+            status=403,
+        )
+    return application
+
+
+def _sp_settings(application: Application) -> SpSettings:
+    return SpSettings(
+        sso_url=application.sso_url,
+        sp_entity_id=application.sp_entity_id,
+        acs_urls=tuple(application.acs_urls),
+        sp_certificate=application.sp_certificate,
+    )
+
+
+def sso_request_read(*, application: Application, method: str, query_string: str, form: dict) -> AuthnRequest:
+    """Decode and verify an AuthnRequest sent with GET (Redirect binding) or POST (POST binding)."""
+    sp = _sp_settings(application)
+    if method == "GET":
+        authn = authn_request_parse(sp=sp, binding=BINDING_REDIRECT, query_string=query_string)
+    else:
+        authn = authn_request_parse(
+            sp=sp,
+            binding=BINDING_POST,
+            saml_request=form.get("SAMLRequest", ""),
+            relay_state=form.get("RelayState", ""),
+        )
+    answered = AnsweredRequest.objects.filter(application=application, request_id=authn.id)
+    if answered.filter(expires_at__gt=timezone.now()).exists():
+        raise _replay()
+    return authn
+
+
+def _replay() -> SamlRefusal:
+    return SamlRefusal(
+        errors.REPLAY,
+        "This sign-in request has already been answered. Start the sign-in again from the app.",
+    )
+
+
+def sso_request_park(*, application: Application, method: str, query_string: str, form: dict) -> ParkedRequest:
+    """Keep a request server-side while the user signs in (the SP's cross-site POST carries no session cookie)."""
+    ParkedRequest.objects.filter(expires_at__lt=timezone.now()).delete()
+    return ParkedRequest.objects.create(
+        token=secrets.token_urlsafe(32),
+        application=application,
+        method=method,
+        query_string=query_string if method == "GET" else "",
+        form={k: form[k] for k in ("SAMLRequest", "RelayState") if k in form} if method == "POST" else {},
+        expires_at=timezone.now() + PARK_FOR,
+    )
+
+
+def sso_parked_take(*, application: Application, token: str) -> ParkedRequest:
+    """The parked request with this token, still valid, for this application; or a refusal."""
+    parked = ParkedRequest.objects.filter(token=token, application=application, expires_at__gt=timezone.now()).first()
+    if parked is None:
+        raise SamlRefusal(
+            errors.EXPIRED, "This sign-in request has expired. Start the sign-in again from the app.", status=400
+        )
+    return parked
+
+
+def suspended_user(*, user_id) -> User | None:
+    """The user of a session that no longer authenticates because the user is suspended."""
+    if user_id is None:
+        return None
+    return User.objects.filter(pk=user_id, state=UserState.SUSPENDED).first()
+
+
+def _user_check(application: Application, user: User) -> None:
+    if not user.is_active:
+        raise SamlRefusal(
+            errors.USER_SUSPENDED,
+            "Your account is suspended, so you cannot sign in to applications. Contact your administrator.",
+            status=403,
+        )
+    authorized = (
+        user.organization_id == application.organization_id
+        and application.authorized_groups.filter(members=user).exists()
+    )
+    if not authorized:
+        raise SamlRefusal(
+            errors.NOT_AUTHORIZED,
+            f"You are not allowed to use {application.label}. Ask your administrator to add you to a group "
+            "that has access to it.",
+            status=403,
+        )
+
+
+def _attribute_value(user: User, source: str) -> str:
+    if source == "full_name":
+        return user.get_full_name()
+    if source == "id":
+        return str(user.pk)
+    return str(getattr(user, source, "") or "")
+
+
+def _attributes(application: Application, user: User) -> list[tuple[str, list[str]]]:
+    attributes = []
+    for statement in application.attribute_statements:
+        if "source" in statement and statement["source"]:
+            value = _attribute_value(user, statement["source"])
+        else:
+            value = str(statement.get("value", ""))
+        attributes.append((statement["name"], [value]))
+    if application.group_attribute_name:
+        names = list(
+            user.user_groups.filter(organization_id=application.organization_id).values_list("name", flat=True)
+        )
+        attributes.append((application.group_attribute_name, names))
+    return attributes
+
+
+def _signing_key(application: Application):
+    key_pk = getattr(application, "active_key_pk", None)
+    fingerprint = getattr(application, "active_key_fingerprint", None)
+    if key_pk is None:
+        active = application.signing_keys.filter(state=KeyState.ACTIVE).only("pk", "fingerprint").first()
+        if active is None:
+            from .services import signing_key_create
+
+            active = signing_key_create(application=application, state=KeyState.ACTIVE)
+        key_pk, fingerprint = active.pk, active.fingerprint
+
+    def load() -> tuple[str, str]:
+        return SigningKey.objects.values_list("private_key", "certificate").get(pk=key_pk)
+
+    return signing_key_load(f"{key_pk}:{fingerprint}", load)
+
+
+def sso_response_issue(*, application: Application, user: User, authn: AuthnRequest | None) -> IssuedResponse:
+    """Check the user may use the app, then build and sign the Response; records sso_auth success."""
+    _user_check(application, user)
+    if authn is None:
+        acs_url = application.default_acs_url
+        if not acs_url:
+            raise SamlRefusal(
+                errors.UNKNOWN_ACS, "No ACS URL is configured for this app. Ask your administrator to add one."
+            )
+        relay_state = relay_state_check(application.default_relay_state)
+    else:
+        acs_url, relay_state = authn.acs_url, authn.relay_state
+    spec = ResponseSpec(
+        issuer=application.issuer,
+        destination=acs_url,
+        audience=application.sp_entity_id,
+        name_id=_attribute_value(user, application.nameid_source),
+        name_id_format=application.nameid_format,
+        in_response_to=authn.id if authn else None,
+        attributes=_attributes(application, user),
+        sign_response=application.sign_response,
+        sign_assertion=application.sign_assertion,
+        algorithm=application.signature_algorithm,
+    )
+    key = _signing_key(application) if (spec.sign_response or spec.sign_assertion) else None
+    document = response_build(spec, key=key)
+    with transaction.atomic():
+        if authn is not None:
+            try:
+                with transaction.atomic():
+                    AnsweredRequest.objects.create(
+                        application=application, request_id=authn.id, expires_at=timezone.now() + ANSWERED_KEPT_FOR
+                    )
+            except IntegrityError:
+                expired = AnsweredRequest.objects.filter(
+                    application=application, request_id=authn.id, expires_at__lte=timezone.now()
+                ).update(expires_at=timezone.now() + ANSWERED_KEPT_FOR)
+                if not expired:
+                    raise _replay() from None
+        record(
+            event_type="sso_auth",
+            service=Service.SSO,
+            organization=application.organization,
+            resource=application,
+            actor=user,
+            message=f"{user.email} signed in to {application.label} ({'SP-initiated' if authn else 'IdP-initiated'})",
+        )
+    return IssuedResponse(acs_url=acs_url, saml_response=base64.b64encode(document).decode(), relay_state=relay_state)
+
+
+def sso_refusal_record(*, refusal: SamlRefusal, application: Application | None, user: User | None, slug: str) -> None:
+    """Record a refused sso_auth attempt with its reason."""
+    record(
+        event_type="sso_auth",
+        service=Service.SSO,
+        organization=application.organization if application else (user.organization if user else None),
+        success=False,
+        resource=application if application else {"type": "application", "id": "", "name": slug},
+        actor=user,
+        message=f"{refusal.reason}: {refusal.message}",
+    )
+
+
+def answered_requests_prune() -> int:
+    """Forget answered request IDs past their expiry (a request that old is refused anyway)."""
+    deleted, _ = AnsweredRequest.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted
