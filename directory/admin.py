@@ -9,6 +9,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import ngettext
 
+from insights.admin import RecentEventsMixin
+
 from . import services
 from .errors import error_sentence
 from .models import Organization, User, UserGroup, UserState
@@ -93,7 +95,7 @@ class UserImportForm(forms.Form):
 
 
 @admin.register(User)
-class UserAdmin(TenantScopedAdmin):
+class UserAdmin(RecentEventsMixin, TenantScopedAdmin):
     """Directory users of the organization."""
 
     form = UserAdminForm

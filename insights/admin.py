@@ -1,26 +1,170 @@
-"""Read-only admin list of events, scoped to the admin's organization."""
+"""Admin for the event log, API keys and retention, plus the "recent events" section other admins reuse.
 
-from django.contrib import admin
+The event list stays fast on a large table: filter choices are fixed lists (no DISTINCT over the
+table), the date drill-down is computed from the calendar, and the paginator counts at most
+COUNT_CAP rows instead of the whole log.
+"""
+
+import calendar
+import json
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
 # Tenant scoping has one home (directory.tenancy); the admin is the one place insights uses it.
-from directory.tenancy import TenantScopedAdmin
+from directory.tenancy import TenantScopedAdmin, organization_of, tenant_path_of
 
-from .models import Event
+from . import services
+from .authentication import VIEW_PERMISSION
+from .models import DEFAULT_RETENTION_DAYS, EVENT_TYPES, ApiKey, Event, RetentionPolicy
+from .selectors import events_for_resource
+
+COUNT_CAP = 10_000
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most COUNT_CAP rows: an exact COUNT(*) of a million-row log on every page view is the slow part."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[:COUNT_CAP].count()
+
+
+class EventTypeFilter(admin.SimpleListFilter):
+    """Filter by event type from the fixed list of types Lanyard records."""
+
+    title = "event type"
+    parameter_name = "event_type"
+
+    def lookups(self, request, model_admin):
+        return [(name, name) for name in EVENT_TYPES]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(event_type=self.value()) if self.value() else queryset
+
+
+class DateDrillDownFilter(admin.SimpleListFilter):
+    """Recent periods, then year → month → day; the choices come from the calendar, not the database."""
+
+    title = "date"
+    parameter_name = "when"
+    RECENT = {"24h": ("Last 24 hours", timedelta(hours=24)), "7d": ("Last 7 days", timedelta(days=7))}
+
+    def lookups(self, request, model_admin):
+        today = timezone.now().astimezone(UTC).date()
+        value = self.value() or ""
+        choices = [(key, label) for key, (label, _) in self.RECENT.items()]
+        parts = value.split("-") if value and value not in self.RECENT else []
+        if not parts or not all(p.isdigit() for p in parts):
+            return choices + [(str(year), str(year)) for year in range(today.year, today.year - 3, -1)]
+        year = int(parts[0])
+        choices.append((str(year), str(year)))
+        if len(parts) == 1:
+            last_month = today.month if year == today.year else 12
+            return choices + [(f"{year}-{m:02d}", f"{calendar.month_name[m]} {year}") for m in range(last_month, 0, -1)]
+        month = int(parts[1])
+        choices.append((f"{year}-{month:02d}", f"{calendar.month_name[month]} {year}"))
+        if 1 <= month <= 12:
+            days = calendar.monthrange(year, month)[1]
+            choices += [
+                (f"{year}-{month:02d}-{d:02d}", f"{d} {calendar.month_abbr[month]}") for d in range(days, 0, -1)
+            ]
+        return choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if value in self.RECENT:
+            return queryset.filter(timestamp__gte=timezone.now() - self.RECENT[value][1])
+        try:
+            parts = [int(p) for p in value.split("-")]
+            if len(parts) == 1:
+                start, end = datetime(parts[0], 1, 1, tzinfo=UTC), datetime(parts[0] + 1, 1, 1, tzinfo=UTC)
+            elif len(parts) == 2:
+                start = datetime(parts[0], parts[1], 1, tzinfo=UTC)
+                end = (start + timedelta(days=32)).replace(day=1)
+            else:
+                start = datetime(parts[0], parts[1], parts[2], tzinfo=UTC)
+                end = start + timedelta(days=1)
+        except (ValueError, OverflowError):
+            return queryset.none()
+        return queryset.filter(timestamp__gte=start, timestamp__lt=end)
+
+
+def _changes_table(changes) -> str:
+    if not changes:
+        return "—"
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                c.get("field", ""),
+                json.dumps(c.get("from"), ensure_ascii=False),
+                json.dumps(c.get("to"), ensure_ascii=False),
+            )
+            for c in changes
+            if isinstance(c, dict)
+        ),
+    )
+    return format_html("<table><thead><tr><th>Field</th><th>From</th><th>To</th></tr></thead>{}</table>", rows)
 
 
 @admin.register(Event)
 class EventAdmin(TenantScopedAdmin):
-    """The audit log: nobody adds, changes or deletes events by hand."""
+    """The audit log: filter, drill into dates, open one event; nobody adds, changes or deletes events by hand."""
 
+    change_list_template = "admin/insights/event/change_list.html"
     list_display = ("timestamp", "event_type", "service", "success", "initiator_email", "resource_name", "message")
-    list_filter = ("service", "success", "event_type", "timestamp", "organization")
-    search_fields = ("event_type", "initiator_email", "resource_name", "message")
-    date_hierarchy = "timestamp"
+    list_filter = (DateDrillDownFilter, "service", "success", EventTypeFilter, "organization")
+    search_fields = ("initiator_email", "resource_name", "message")
     list_per_page = 100
     show_full_result_count = False  # counting a large log on every page is slow
+    paginator = CappedCountPaginator
+    list_select_related = False
+    fieldsets = (
+        (None, {"fields": ("timestamp", "event_type", "service", "success", "message", "organization")}),
+        ("Initiated by", {"fields": ("initiator_type", "initiator_id", "initiator_email")}),
+        ("Resource", {"fields": ("resource_type", "resource_id", "resource_name")}),
+        ("Request", {"fields": ("client_ip", "user_agent", "correlation")}),
+        ("Changes", {"fields": ("changes_display",)}),
+    )
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+        return [f.name for f in self.model._meta.fields] + ["correlation", "changes_display"]
+
+    @admin.display(description="Correlation id")
+    def correlation(self, obj):
+        if not obj.correlation_id:
+            return "—"
+        url = reverse("admin:insights_event_changelist") + "?" + urlencode({"correlation_id": obj.correlation_id})
+        return format_html('{} <a href="{}">(everything this request or job did)</a>', obj.correlation_id, url)
+
+    @admin.display(description="Changes")
+    def changes_display(self, obj):
+        return _changes_table(obj.changes)
+
+    def changelist_view(self, request, extra_context=None):
+        organization = organization_of(request)
+        policy = None
+        if organization is not None:
+            policy = RetentionPolicy.objects.filter(organization=organization).first()
+        extra_context = {
+            **(extra_context or {}),
+            "retention": policy,
+            "retention_days": policy.retention_days if policy else DEFAULT_RETENTION_DAYS,
+            "count_cap": COUNT_CAP,
+        }
+        return super().changelist_view(request, extra_context)
 
     def has_add_permission(self, request):
         return False
@@ -30,3 +174,163 @@ class EventAdmin(TenantScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class RecentEventsMixin:
+    """ModelAdmin mixin: a read-only "Recent events" section on an object's change page.
+
+    Put it before the admin base class (`class UserAdmin(RecentEventsMixin, TenantScopedAdmin)`).
+    The resource type is the one `record()` writes: the model's `event_resource_type`, else its
+    model name; set `recent_events_resource_type` to override it.
+    """
+
+    recent_events_limit = 20
+    recent_events_resource_type: str | None = None
+
+    def recent_events_resource_type_of(self, obj) -> str:
+        """The resource_type events about this object carry."""
+        return self.recent_events_resource_type or getattr(obj, "event_resource_type", obj._meta.model_name)
+
+    def recent_events_organization_id(self, obj) -> int | None:
+        """The organization of the object, following the model's tenant path when it is a relation."""
+        path = tenant_path_of(type(obj)) or "organization"
+        if path == "pk":
+            return obj.pk
+        target = obj
+        for part in path.split("__")[:-1]:
+            target = getattr(target, part, None)
+        return getattr(target, f"{path.split('__')[-1]}_id", None) if target is not None else None
+
+    @admin.display(description="Recent events")
+    def recent_events(self, obj):
+        """The latest events about this object, linking to each and to the full filtered list."""
+        if obj is None or obj.pk is None:
+            return "—"
+        resource_type = self.recent_events_resource_type_of(obj)
+        events = events_for_resource(
+            organization_id=self.recent_events_organization_id(obj),
+            resource_type=resource_type,
+            resource_id=obj.pk,
+            limit=self.recent_events_limit,
+        )
+        if not events:
+            return "No events yet."
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    reverse("admin:insights_event_change", args=[event.pk]),
+                    timezone.localtime(event.timestamp).strftime("%Y-%m-%d %H:%M:%S"),
+                    event.event_type,
+                    "ok" if event.success else "failed",
+                    event.initiator_email or event.initiator_type,
+                    event.message,
+                )
+                for event in events
+            ),
+        )
+        more = (
+            reverse("admin:insights_event_changelist")
+            + "?"
+            + urlencode({"resource_type": resource_type, "resource_id": obj.pk})
+        )
+        return format_html(
+            "<table><thead><tr><th>When</th><th>Event</th><th>Outcome</th><th>By</th><th>Message</th></tr></thead>"
+            '<tbody>{}</tbody></table><p><a href="{}">All events of this {}</a></p>',
+            rows,
+            more,
+            resource_type,
+        )
+
+    def _shows_recent_events(self, request, obj) -> bool:
+        return obj is not None and request.user.has_perm(VIEW_PERMISSION)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if self._shows_recent_events(request, obj) and "recent_events" not in readonly:
+            readonly.append("recent_events")
+        return readonly
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if self._shows_recent_events(request, obj):
+            fieldsets.append(("Recent events", {"fields": ("recent_events",)}))
+        return fieldsets
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(TenantScopedAdmin):
+    """API keys for the query API: created here and shown once, revoked with an action."""
+
+    list_display = ("name", "prefix", "status", "created_at", "created_by_email", "last_used_at")
+    list_filter = ("organization",)
+    search_fields = ("name", "prefix")
+    actions = ["revoke_keys"]
+    readonly_fields = ("prefix", "status", "created_at", "created_by_email", "last_used_at", "revoked_at")
+
+    def get_fields(self, request, obj=None):
+        fields = ["organization", "name"] if obj is None else ["organization", "name", *self.readonly_fields]
+        return fields if request.user.is_superuser else [f for f in fields if f != "organization"]
+
+    @admin.display(description="Status")
+    def status(self, obj):
+        return "active" if obj.is_active else f"revoked {timezone.localtime(obj.revoked_at):%Y-%m-%d %H:%M}"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        organization = organization_of(request) or obj.organization
+        api_key, raw_key = services.api_key_create(organization=organization, name=obj.name, actor=request.user)
+        obj.__dict__.update({k: v for k, v in api_key.__dict__.items() if k != "_state"})
+        obj._state.adding = False
+        obj._raw_key = raw_key  # shown once by response_add, never stored
+
+    def response_add(self, request, obj, post_url_continue=None):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Copy your API key",
+            "api_key": obj,
+            "raw_key": obj._raw_key,
+            "opts": self.model._meta,
+            "changelist_url": reverse("admin:insights_apikey_changelist"),
+        }
+        response = TemplateResponse(request, "admin/insights/apikey/created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Revoke selected API keys", permissions=["change"])
+    def revoke_keys(self, request, queryset):
+        revoked = sum(services.api_key_revoke(api_key=key, actor=request.user) for key in queryset)
+        self.message_user(request, f"{revoked} API key(s) revoked. Requests using them are now refused.")
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(TenantScopedAdmin):
+    """How long the organization keeps events, and what the last pruning run removed."""
+
+    list_display = ("__str__", "retention_days", "last_run_at", "last_removed")
+    list_filter = ("organization",)
+    list_select_related = ("organization",)
+    search_fields = ("organization__slug",)
+    fields = ("organization", "retention_days", "last_run_at", "last_removed")
+    readonly_fields = ("last_run_at", "last_removed")
+
+    def has_add_permission(self, request):
+        if not super().has_add_permission(request):
+            return False
+        organization = organization_of(request)
+        return organization is None or not RetentionPolicy.objects.filter(organization=organization).exists()
+
+    def save_model(self, request, obj, form, change):
+        organization = organization_of(request) or obj.organization
+        try:
+            policy = services.retention_days_set(
+                organization_id=organization.pk, retention_days=obj.retention_days, actor=request.user
+            )
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
+        obj.__dict__.update({k: v for k, v in policy.__dict__.items() if k != "_state"})
+        obj._state.adding = False

@@ -6,8 +6,9 @@ service never has to thread a request through its arguments.
 """
 
 import contextlib
+import functools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 
@@ -41,3 +42,23 @@ def bind(**values) -> Iterator[EventContext]:
         yield ctx
     finally:
         _current.reset(token)
+
+
+def job_bound(func: Callable) -> Callable:
+    """Decorate an RQ job so everything it records shares one correlation id and a system initiator.
+
+    Pass `correlation_id=current().correlation_id` when enqueuing from a request to make the job's
+    events share the request's id; without it the job gets a fresh one.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, correlation_id: str | None = None, **kwargs):
+        values = {"initiator_type": "system", "actor": None, "client_ip": None, "user_agent": ""}
+        values["correlation_id"] = correlation_id or str(uuid.uuid4())
+        token = _current.set(EventContext(**values))
+        try:
+            return func(*args, **kwargs)
+        finally:
+            _current.reset(token)
+
+    return wrapper

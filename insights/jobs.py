@@ -1,0 +1,25 @@
+"""RQ entry points of the event log, and the hook that schedules them."""
+
+from collections.abc import Callable
+
+from . import services
+from .context import job_bound
+
+RETENTION_QUEUE = "default"
+RETENTION_INTERVAL_SECONDS = 60 * 60  # hourly: each run only has an hour's worth of expired rows to delete
+
+
+@job_bound
+def retention_prune() -> dict:
+    """RQ entry point: delete every organization's events older than its retention period."""
+    removed = services.retention_run()
+    return {str(org): count for org, count in removed.items()}
+
+
+def schedule(register: Callable) -> None:
+    """Register the event log's periodic jobs with an RQ cron scheduler's `register` function.
+
+    `register` is `rq.cron.register` (in a cron config module such as `insights.cron`) or a
+    `CronScheduler.register` bound method; both take (func, queue_name, interval=...).
+    """
+    register(retention_prune, RETENTION_QUEUE, interval=RETENTION_INTERVAL_SECONDS, name="insights.retention_prune")
