@@ -17,11 +17,11 @@ def _is_portal_request(request) -> bool:
     return request is not None and bool(getattr(request, "path", ""))
 
 
-def _methods(request) -> str:
+def _methods(request, user) -> str:
     try:
         from allauth.account.authentication import get_authentication_records
 
-        methods = [r.get("method", "") for r in get_authentication_records(request)]
+        methods = [r.get("method", "") for r in get_authentication_records(request, user)]
     except Exception:  # noqa: BLE001 - the method list is a nicety in the event message only
         methods = []
     return " + ".join(m for m in methods if m) or "password"
@@ -31,7 +31,7 @@ def _methods(request) -> str:
 def on_user_logged_in(sender, request, user, **kwargs) -> None:
     """A completed sign-in (after MFA when the user has it)."""
     if _is_portal_request(request):
-        services.login_success_record(user=user, method=_methods(request))
+        services.login_success_record(user=user, method=_methods(request, user))
 
 
 @receiver(user_login_failed, dispatch_uid="portal.login_failure")
