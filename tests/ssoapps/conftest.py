@@ -48,8 +48,9 @@ def make_sp(tmp_path):
     if XMLSEC1 is None:
         pytest.fail("pysaml2 verifies signatures with Debian's xmlsec1 binary: apt-get install -y xmlsec1")
 
-    def build(application, *, keypair=None, sign_requests=False, want_response_signed=True,
-              want_assertions_signed=True) -> Saml2Client:
+    def build(
+        application, *, keypair=None, sign_requests=False, want_response_signed=True, want_assertions_signed=True
+    ) -> Saml2Client:
         metadata = selectors.application_idp_metadata(application=application).decode()
         config = {
             "entityid": SP_ENTITY_ID,
@@ -59,7 +60,10 @@ def make_sp(tmp_path):
             "service": {
                 "sp": {
                     "endpoints": {
-                        "assertion_consumer_service": [(SP_ACS_URL, BINDING_HTTP_POST), (SP_ACS_URL_2, BINDING_HTTP_POST)]
+                        "assertion_consumer_service": [
+                            (SP_ACS_URL, BINDING_HTTP_POST),
+                            (SP_ACS_URL_2, BINDING_HTTP_POST),
+                        ]
                     },
                     "allow_unsolicited": True,
                     "authn_requests_signed": sign_requests,

@@ -26,7 +26,7 @@ def authn_request_xml(
     instant = (issue_instant or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     acs = f' AssertionConsumerServiceURL="{acs_url}"' if acs_url else ""
     return (
-        f"{prefix}<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" "
+        f'{prefix}<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
         f'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{request_id or "_" + uuid.uuid4().hex}" '
         f'Version="2.0" IssueInstant="{instant}" Destination="{application.sso_url}"{acs} '
         f'ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST">'

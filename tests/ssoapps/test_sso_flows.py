@@ -31,9 +31,13 @@ def _assert_signed_in(authn_response, member, application):
 
 
 @pytest.mark.parametrize(
-    ("sign_response", "sign_assertion"), [(True, True), (True, False), (False, True)], ids=["both", "response", "assertion"]
+    ("sign_response", "sign_assertion"),
+    [(True, True), (True, False), (False, True)],
+    ids=["both", "response", "assertion"],
 )
-def test_idp_initiated_launch_is_accepted_by_a_real_sp(client, member, application, make_sp, sign_response, sign_assertion):
+def test_idp_initiated_launch_is_accepted_by_a_real_sp(
+    client, member, application, make_sp, sign_response, sign_assertion
+):
     application.sign_response, application.sign_assertion = sign_response, sign_assertion
     application.default_relay_state = "/dashboard"
     application.save()
