@@ -4,7 +4,10 @@ from django.apps import AppConfig
 
 
 class ProvisioningConfig(AppConfig):
-    """App config for SCIM provisioning."""
+    """App config for SCIM provisioning; connects the signal receivers."""
 
     name = "provisioning"
     verbose_name = "Provisioning"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 - connects the receivers

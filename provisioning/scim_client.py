@@ -1,0 +1,343 @@
+"""The SCIM client Lanyard uses: scim2-client (httpx2 engine) wrapped with the retry and rate-limit policy.
+
+It knows nothing about RQ or Django models: it is given a base URL, a token, a rate limiter and a
+callback for every attempt, and it answers with `ScimResult`s or raises `ScimError`. Tokens go in
+the Authorization header only; they are never logged or put in an error message.
+"""
+
+import email.utils
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+from scim2_client.engines.httpx2 import SyncSCIMClient
+from scim2_client.errors import SCIMClientException
+from scim2_models import Group, ServiceProviderConfig, User
+
+USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
+PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+RETRYABLE = {429, 500, 502, 503, 504}
+PAGE_SIZE = 500
+
+
+@dataclass
+class ScimResult:
+    """One finished SCIM exchange: HTTP status and JSON body (None when empty)."""
+
+    status: int
+    body: Any
+
+
+@dataclass
+class Attempt:
+    """One HTTP attempt, reported to the caller's `on_attempt` (for audit events)."""
+
+    method: str
+    path: str
+    status: int | None
+    message: str
+    final: bool
+
+
+class ScimError(Exception):
+    """A SCIM call that did not succeed; `permanent` errors are not worth retrying."""
+
+    def __init__(self, message: str, *, status: int | None = None, permanent: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.permanent = permanent
+
+
+def error_detail(body: Any) -> str:
+    """The SP's own words from a SCIM error body."""
+    if isinstance(body, dict):
+        return str(body.get("detail") or body.get("message") or body.get("scimType") or "").strip()
+    return ""
+
+
+class RateLimiter:
+    """Interface of a limiter: `wait()` blocks until one more request may go; `pause(seconds)` backs everyone off."""
+
+    def wait(self) -> None:  # pragma: no cover - interface
+        """Block until a request may be sent."""
+
+    def pause(self, seconds: float) -> None:  # pragma: no cover - interface
+        """Hold every request to this app for a while (the app said so)."""
+
+
+class RetryPolicy:
+    """How many attempts, and how long to wait between them."""
+
+    def __init__(self, *, attempts: int = 5, base: float = 0.5, cap: float = 30.0):
+        self.attempts = attempts
+        self.base = base
+        self.cap = cap
+
+    def delay(self, attempt: int, response: httpx2.Response | None) -> float:
+        """Seconds to wait before attempt number `attempt + 1`: the SP's hint, else backoff with jitter."""
+        hinted = _hinted_delay(response) if response is not None else None
+        if hinted is not None:
+            return min(hinted, self.cap)
+        backoff = min(self.cap, self.base * (2**attempt))
+        return backoff / 2 + random.uniform(0, backoff / 2)  # noqa: S311 - jitter, not cryptography
+
+
+def _hinted_delay(response: httpx2.Response) -> float | None:
+    retry_after = response.headers.get("retry-after")
+    if retry_after:
+        if retry_after.strip().isdigit():
+            return float(retry_after.strip())
+        try:
+            when = email.utils.parsedate_to_datetime(retry_after)
+            return max(0.0, when.timestamp() - time.time())
+        except (TypeError, ValueError):
+            pass
+    reset = response.headers.get("x-ratelimit-reset")
+    if reset:
+        try:
+            value = float(reset)
+        except ValueError:
+            return None
+        # epoch seconds (the usual meaning) or, when small, seconds from now
+        return max(0.0, value - time.time()) if value > 10**9 else value
+    return None
+
+
+class _CapturingClient(SyncSCIMClient):
+    """scim2-client's sync client that remembers the raw response of its last request (one per thread)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.last_response: httpx2.Response | None = None
+
+    def request(self, method: str, url: str, **kwargs):
+        self.last_response = None
+        response = super().request(method, url, **kwargs)
+        self.last_response = response
+        return response
+
+
+class ScimClient:
+    """A SCIM 2.0 client for one app, safe to share between threads over one keep-alive connection pool."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str,
+        limiter: RateLimiter | None = None,
+        policy: RetryPolicy | None = None,
+        on_attempt: Callable[[Attempt], None] | None = None,
+        timeout: float = 15.0,
+        max_connections: int = 16,
+    ):
+        self.limiter = limiter or RateLimiter()
+        self.policy = policy or RetryPolicy()
+        self.on_attempt = on_attempt
+        self.http = httpx2.Client(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/scim+json"},
+            timeout=timeout,
+            limits=httpx2.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        )
+        self._local = threading.local()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.http.close()
+
+    def __enter__(self) -> "ScimClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _scim(self) -> _CapturingClient:
+        scim = getattr(self._local, "scim", None)
+        if scim is None:
+            scim = _CapturingClient(
+                self.http,
+                resource_models=[User, Group],
+                check_request_payload=False,
+                check_response_payload=False,
+                raise_scim_errors=False,
+            )
+            self._local.scim = scim
+        return scim
+
+    def _call(self, method: str, path: str, send: Callable[[_CapturingClient], Any], *, ok: set[int]) -> ScimResult:
+        """Send one logical request with retries; statuses in `ok` (or other 4xx) come back as results."""
+        scim = self._scim()
+        attempt = 0
+        while True:
+            self.limiter.wait()
+            response = None
+            try:
+                send(scim)
+                response = scim.last_response
+            except SCIMClientException as exc:  # network error or timeout
+                status, message = None, f"The app could not be reached ({exc.__cause__ or exc})."
+            else:
+                status = response.status_code if response is not None else None
+                body = _json(response)
+                message = error_detail(body) if status and status >= 400 else ""
+            retryable = status is None or status in RETRYABLE
+            final = not retryable or attempt + 1 >= self.policy.attempts
+            if self.on_attempt is not None:
+                self.on_attempt(Attempt(method=method, path=path, status=status, message=message, final=final))
+            if not retryable:
+                return ScimResult(status=status, body=body)
+            if final:
+                what = f"HTTP {status}" if status else "no answer"
+                raise ScimError(
+                    f"The app kept failing ({what}{': ' + message if message else ''}) after "
+                    f"{self.policy.attempts} attempts; Lanyard will try again later.",
+                    status=status,
+                )
+            delay = self.policy.delay(attempt, response)
+            if status == 429:
+                self.limiter.pause(delay)
+            time.sleep(delay)
+            attempt += 1
+
+    # -- discovery -------------------------------------------------------------------------------
+    def service_provider_config(self) -> ScimResult:
+        """GET /ServiceProviderConfig."""
+        return self._call(
+            "GET",
+            "/ServiceProviderConfig",
+            lambda s: s.query(ServiceProviderConfig, expected_status_codes=None),
+            ok={200},
+        )
+
+    # -- users -----------------------------------------------------------------------------------
+    def users_page(self, *, start_index: int = 1, count: int = PAGE_SIZE, filter: str | None = None) -> ScimResult:  # noqa: A002
+        """GET /Users, one page (optionally filtered)."""
+        params: dict[str, Any] = {"startIndex": start_index, "count": count}
+        if filter:
+            params["filter"] = filter
+        return self._call(
+            "GET", "/Users", lambda s: s.query(User, query_parameters=params, expected_status_codes=None), ok={200}
+        )
+
+    def users_all(self) -> list[dict]:
+        """Every user the app holds, read page by page."""
+        users: list[dict] = []
+        start = 1
+        while True:
+            result = self.users_page(start_index=start)
+            if result.status != 200:
+                raise ScimError(_refusal("list its users", result), status=result.status, permanent=True)
+            resources = (result.body or {}).get("Resources") or []
+            users.extend(resources)
+            total = int((result.body or {}).get("totalResults") or 0)
+            start += len(resources)
+            if not resources or start > total:
+                return users
+
+    def user_find(self, *, attribute: str, value: str) -> ScimResult:
+        """GET /Users?filter=<attribute> eq "<value>"."""
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return self.users_page(count=2, filter=f'{attribute} eq "{escaped}"')
+
+    def user_create(self, *, payload: dict) -> ScimResult:
+        """POST /Users."""
+        body = {"schemas": [USER_SCHEMA], **payload}
+        return self._call(
+            "POST",
+            "/Users",
+            lambda s: s.create(User, resource=body, url="/Users", expected_status_codes=None),
+            ok={201},
+        )
+
+    def user_replace(self, *, remote_id: str, payload: dict) -> ScimResult:
+        """PUT /Users/{id} with the whole user."""
+        body = {"schemas": [USER_SCHEMA], "id": remote_id, **payload}
+        url = f"/Users/{remote_id}"
+        return self._call("PUT", url, lambda s: s.replace(User, body, url=url, expected_status_codes=None), ok={200})
+
+    def user_patch(self, *, remote_id: str, changes: dict) -> ScimResult:
+        """PATCH /Users/{id} replacing the given attributes."""
+        operations = [{"op": "replace", "path": path, "value": value} for path, value in changes.items()]
+        body = {"schemas": [PATCH_SCHEMA], "Operations": operations}
+        url = f"/Users/{remote_id}"
+        return self._call(
+            "PATCH", url, lambda s: s.modify(User, remote_id, body, url=url, expected_status_codes=None), ok={200, 204}
+        )
+
+    def user_delete(self, *, remote_id: str) -> ScimResult:
+        """DELETE /Users/{id}."""
+        url = f"/Users/{remote_id}"
+        return self._call("DELETE", url, lambda s: s.delete(User, remote_id, expected_status_codes=None), ok={204})
+
+    # -- groups ----------------------------------------------------------------------------------
+    def group_create(self, *, display_name: str, member_ids: list[str]) -> ScimResult:
+        """POST /Groups."""
+        body = {"schemas": [GROUP_SCHEMA], "displayName": display_name, "members": [{"value": m} for m in member_ids]}
+        return self._call(
+            "POST",
+            "/Groups",
+            lambda s: s.create(Group, resource=body, url="/Groups", expected_status_codes=None),
+            ok={201},
+        )
+
+    def group_find(self, *, display_name: str) -> ScimResult:
+        """GET /Groups?filter=displayName eq "<name>"."""
+        escaped = display_name.replace("\\", "\\\\").replace('"', '\\"')
+        params = {"filter": f'displayName eq "{escaped}"', "count": 2}
+        return self._call(
+            "GET", "/Groups", lambda s: s.query(Group, query_parameters=params, expected_status_codes=None), ok={200}
+        )
+
+    def group_replace(self, *, remote_id: str, display_name: str, member_ids: list[str]) -> ScimResult:
+        """PUT /Groups/{id} with the full member list."""
+        body = {
+            "schemas": [GROUP_SCHEMA],
+            "id": remote_id,
+            "displayName": display_name,
+            "members": [{"value": m} for m in member_ids],
+        }
+        url = f"/Groups/{remote_id}"
+        return self._call("PUT", url, lambda s: s.replace(Group, body, url=url, expected_status_codes=None), ok={200})
+
+    def group_delete(self, *, remote_id: str) -> ScimResult:
+        """DELETE /Groups/{id}."""
+        url = f"/Groups/{remote_id}"
+        return self._call("DELETE", url, lambda s: s.delete(Group, remote_id, expected_status_codes=None), ok={204})
+
+
+def _json(response: httpx2.Response | None) -> Any:
+    if response is None or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return {"detail": response.text[:500]}
+
+
+def _refusal(what: str, result: ScimResult) -> str:
+    detail = error_detail(result.body)
+    if result.status == 401:
+        return (
+            f"The app refused the API token when asked to {what} (HTTP 401{': ' + detail if detail else ''}). "
+            "Re-authenticate with a valid token."
+        )
+    if result.status == 403:
+        return (
+            f"The app says the token may not {what} (HTTP 403{': ' + detail if detail else ''}). "
+            "Give the token the SCIM permission, then try again."
+        )
+    if result.status == 404:
+        return f"Nothing answers SCIM at this URL when asked to {what} (HTTP 404). Check the SCIM base URL."
+    return f"The app refused to {what} (HTTP {result.status}{': ' + detail if detail else ''})."
+
+
+def refusal_message(what: str, result: ScimResult) -> str:
+    """A sentence telling an admin what the app answered and what to do next."""
+    return _refusal(what, result)

@@ -1,0 +1,985 @@
+"""Writes for provisioning: integrations (activate, update, re-auth, deactivate), marking accounts dirty,
+reconciling them against the app over SCIM, the sweep, full syncs and manual import.
+
+The database is the source of truth, not the queue: a directory change marks accounts dirty in
+its own transaction and queues work on commit; a reconcile reads what the directory wants now,
+compares it with what was last sent and issues the fewest SCIM calls that close the gap.
+"""
+
+import logging
+import queue
+import threading
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from directory import services as directory_services
+from directory.models import User, UserState
+from insights.models import Service
+from insights.services import record
+
+from . import queueing, selectors
+from .models import AccountState, Integration, IntegrationStatus, ProvisionedAccount
+from .ratelimit import RedisRateLimiter
+from .scim_client import Attempt, RetryPolicy, ScimClient, ScimError, ScimResult, error_detail, refusal_message
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 100  # accounts per batch job
+BULK_THRESHOLD = 20  # more accounts than this at once: one sync job that lists the app's users first
+IMPORT_JOB_THRESHOLD = 100  # more users than this selected for import: run it as a job and email the admin
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+# -- events ----------------------------------------------------------------------------------------
+
+
+def _event(
+    event_type: str,
+    *,
+    integration: Integration,
+    success: bool = True,
+    message: str = "",
+    resource=None,
+    actor: User | None = None,
+    changes=None,
+) -> None:
+    record(
+        event_type=event_type,
+        service=Service.SCIM,
+        organization=integration.application.organization,
+        resource=resource if resource is not None else integration,
+        success=success,
+        message=message,
+        actor=actor,
+        changes=changes,
+    )
+
+
+def _account_resource(account: ProvisionedAccount) -> dict:
+    user_id = account.user_id or account.user_snapshot.get("id", "")
+    return {"type": "user", "id": user_id, "name": account.email}
+
+
+# -- the client for an integration -----------------------------------------------------------------
+
+
+def integration_client(
+    *, integration: Integration, on_attempt=None, attempts: int | None = None, base_url: str | None = None, token=None
+) -> ScimClient:
+    """A SCIM client for this integration with its rate limit and the retry policy from settings."""
+    redis = queueing.redis_connection()
+    return ScimClient(
+        base_url=base_url or integration.base_url,
+        token=token if token is not None else integration.token,
+        limiter=RedisRateLimiter(redis=redis, integration_id=integration.pk or 0, rate=integration.rate_limit),
+        policy=RetryPolicy(
+            attempts=attempts or _setting("PROVISIONING_RETRY_ATTEMPTS", 5),
+            base=_setting("PROVISIONING_RETRY_BASE_SECONDS", 0.5),
+            cap=_setting("PROVISIONING_RETRY_CAP_SECONDS", 30.0),
+        ),
+        on_attempt=on_attempt,
+        timeout=_setting("PROVISIONING_HTTP_TIMEOUT", 15.0),
+        max_connections=_setting("PROVISIONING_CONCURRENCY", 8) + 2,
+    )
+
+
+# -- integrations ----------------------------------------------------------------------------------
+
+
+def integration_probe(*, integration: Integration, base_url: str, token: str) -> dict:
+    """Ask the app whether this URL and token work; return its capabilities or raise ValidationError in plain words."""
+    client = integration_client(integration=integration, attempts=2, base_url=base_url, token=token)
+    try:
+        with client:
+            config = client.service_provider_config()
+            if config.status in (401, 403):
+                raise ValidationError(refusal_message("describe itself", config))
+            spc = config.body if config.status == 200 and isinstance(config.body, dict) else {}
+            users = client.users_page(count=1)
+            if users.status != 200:
+                raise ValidationError(refusal_message("list its users", users))
+    except ScimError as exc:
+        raise ValidationError(f"The app did not answer properly: {exc.message}") from exc
+    scim = integration.application.catalog_entry.scim
+    operations = list(scim.get("users") or [])
+    return {
+        "users": operations,
+        "delete": "delete" in operations,
+        "groups": bool(scim.get("groups")),
+        "patch": bool((spc.get("patch") or {}).get("supported", False)),
+        "filter": bool((spc.get("filter") or {}).get("supported", False)),
+        "max_results": (spc.get("filter") or {}).get("maxResults"),
+        "bulk": bool((spc.get("bulk") or {}).get("supported", False)),
+        "service_provider_config": bool(spc),
+    }
+
+
+def integration_configure(
+    *, application, base_url: str, token: str, actor: User | None = None, rate_limit: int | None = None
+) -> Integration:
+    """Save an app's SCIM URL and token without contacting the app (the integration stays inactive)."""
+    if not application.catalog_entry.supports_scim:
+        raise ValidationError(f"“{application}” does not support SCIM provisioning.")
+    integration, _ = Integration.objects.update_or_create(
+        application=application,
+        defaults={"base_url": base_url, "token": token, **({"rate_limit": rate_limit} if rate_limit else {})},
+    )
+    _event(
+        "idm_integration_update",
+        integration=integration,
+        actor=actor,
+        message="SCIM URL and token saved (not active yet).",
+        changes=[{"field": "base_url", "from": None, "to": base_url}, {"field": "token", "from": None, "to": "set"}],
+    )
+    return integration
+
+
+def integration_activate(*, integration: Integration, actor: User | None = None) -> Integration:
+    """Verify the URL and token against the app, then turn provisioning on and sync everyone in scope."""
+    try:
+        capabilities = integration_probe(
+            integration=integration, base_url=integration.base_url, token=integration.token
+        )
+    except ValidationError as exc:
+        _event("idm_integration_activate", integration=integration, actor=actor, success=False, message=exc.messages[0])
+        raise
+    with transaction.atomic():
+        integration = Integration.objects.select_for_update().get(pk=integration.pk)
+        old = integration.status
+        integration.status = IntegrationStatus.ACTIVE
+        integration.capabilities = capabilities
+        integration.activated_at = timezone.now()
+        integration.consecutive_failures = 0
+        integration.quarantined_at = None
+        integration.last_error = ""
+        integration.save()
+        _event(
+            "idm_integration_activate",
+            integration=integration,
+            actor=actor,
+            message=f"Provisioning to {integration.application} is active.",
+            changes=[{"field": "status", "from": old, "to": IntegrationStatus.ACTIVE}],
+        )
+        integration_full_sync(integration=integration, actor=None, record_event=False)
+    return integration
+
+
+def integration_update_url(*, integration: Integration, base_url: str, actor: User | None = None) -> Integration:
+    """Point the integration at a new SCIM base URL (checked against the app first when active)."""
+    old = integration.base_url
+    if integration.status != IntegrationStatus.INACTIVE:
+        try:
+            capabilities = integration_probe(integration=integration, base_url=base_url, token=integration.token)
+        except ValidationError as exc:
+            _event(
+                "idm_integration_update", integration=integration, actor=actor, success=False, message=exc.messages[0]
+            )
+            raise
+        integration.capabilities = capabilities
+    integration.base_url = base_url
+    integration.save()
+    _event(
+        "idm_integration_update",
+        integration=integration,
+        actor=actor,
+        message="SCIM base URL changed.",
+        changes=[{"field": "base_url", "from": old, "to": base_url}],
+    )
+    return integration
+
+
+def integration_reauthenticate(*, integration: Integration, token: str, actor: User | None = None) -> Integration:
+    """Replace the API token, after checking the new one against the app when provisioning is on."""
+    if not token:
+        raise ValidationError("Paste the new API token.")
+    if integration.status != IntegrationStatus.INACTIVE:
+        try:
+            integration_probe(integration=integration, base_url=integration.base_url, token=token)
+        except ValidationError as exc:
+            _event(
+                "idm_integration_reauth", integration=integration, actor=actor, success=False, message=exc.messages[0]
+            )
+            raise
+    integration.token = token
+    integration.save()
+    _event(
+        "idm_integration_reauth",
+        integration=integration,
+        actor=actor,
+        message="API token replaced.",
+        changes=[{"field": "token", "from": "old", "to": "new"}],
+    )
+    return integration
+
+
+def integration_deactivate(*, integration: Integration, actor: User | None = None) -> Integration:
+    """Stop provisioning to the app; accounts there are left as they are."""
+    old = integration.status
+    integration.status = IntegrationStatus.INACTIVE
+    integration.save(update_fields=["status"])
+    _event(
+        "idm_integration_delete",
+        integration=integration,
+        actor=actor,
+        message=f"Provisioning to {integration.application} is off; accounts in the app were left as they are.",
+        changes=[{"field": "status", "from": old, "to": IntegrationStatus.INACTIVE}],
+    )
+    return integration
+
+
+def integration_delete(*, integration: Integration, actor: User | None = None) -> None:
+    """Remove the integration (token included); accounts in the app are left as they are."""
+    _event(
+        "idm_integration_delete",
+        integration=integration,
+        actor=actor,
+        message=f"SCIM integration of {integration.application} removed.",
+    )
+    integration.delete()
+
+
+def integration_quarantine_lift(*, integration: Integration, actor: User | None = None) -> Integration:
+    """Let a quarantined integration talk to the app again, and send it what piled up."""
+    with transaction.atomic():
+        old = integration.status
+        integration.status = IntegrationStatus.ACTIVE
+        integration.consecutive_failures = 0
+        integration.quarantined_at = None
+        integration.save(update_fields=["status", "consecutive_failures", "quarantined_at"])
+        _event(
+            "idm_integration_update",
+            integration=integration,
+            actor=actor,
+            message="Quarantine lifted; pending changes are being sent.",
+            changes=[{"field": "status", "from": old, "to": IntegrationStatus.ACTIVE}],
+        )
+        integration_id = integration.pk
+        transaction.on_commit(lambda: queueing.enqueue_sync(integration_id=integration_id, list_remote=False))
+    return integration
+
+
+def integration_full_sync(*, integration: Integration, actor: User | None = None, record_event: bool = True) -> int:
+    """Mark everyone in scope and every existing account dirty, and queue a sync that lists the app once."""
+    with transaction.atomic():
+        users = list(selectors.users_in_scope(integration=integration))
+        count = len(_accounts_mark(integration=integration, users=users, create=True, enqueue=False))
+        count += _mark_existing(integration=integration, exclude_user_ids=[u.pk for u in users])
+        Integration.objects.filter(pk=integration.pk).update(last_full_sync_at=timezone.now())
+        if record_event:
+            _event("idm_integration_update", integration=integration, actor=actor, message="Full sync started.")
+        integration_id = integration.pk
+        transaction.on_commit(lambda: queueing.enqueue_sync(integration_id=integration_id, list_remote=True))
+    return count
+
+
+def _integration_failed(*, integration: Integration, message: str) -> None:
+    """Count a failed reconcile; quarantine the integration after too many in a row."""
+    limit = _setting("PROVISIONING_QUARANTINE_AFTER", 10)
+    now = timezone.now()
+    Integration.objects.filter(pk=integration.pk).update(
+        consecutive_failures=F("consecutive_failures") + 1,
+        total_failures=F("total_failures") + 1,
+        last_error=message,
+        last_error_at=now,
+        status=Case(
+            When(status=IntegrationStatus.QUARANTINED, then=Value(IntegrationStatus.QUARANTINED)),
+            When(status=IntegrationStatus.INACTIVE, then=Value(IntegrationStatus.INACTIVE)),
+            When(consecutive_failures__gte=limit - 1, then=Value(IntegrationStatus.QUARANTINED)),
+            default=Value(IntegrationStatus.FAILING),
+        ),
+    )
+    quarantined = Integration.objects.filter(
+        pk=integration.pk, status=IntegrationStatus.QUARANTINED, quarantined_at__isnull=True
+    ).update(quarantined_at=now)
+    if quarantined:
+        _event(
+            "idm_integration_update",
+            integration=integration,
+            success=False,
+            message=f"Quarantined after {limit} failures in a row: {message} "
+            "Fix the app side, then lift the quarantine.",
+        )
+
+
+def _integration_succeeded(*, integration: Integration) -> None:
+    Integration.objects.filter(pk=integration.pk, consecutive_failures__gt=0).exclude(
+        status=IntegrationStatus.QUARANTINED
+    ).update(
+        consecutive_failures=0,
+        status=Case(When(status=IntegrationStatus.FAILING, then=Value(IntegrationStatus.ACTIVE)), default=F("status")),
+    )
+
+
+# -- marking accounts dirty (called from the signal receivers, inside the directory's transaction) --
+
+
+def _snapshot(user: User) -> dict:
+    return {"id": user.pk, "email": user.email, "username": user.username}
+
+
+def _accounts_mark(*, integration: Integration, users: Iterable[User], create: bool, enqueue: bool = True) -> list[int]:
+    """Flag these users' accounts in one app dirty (creating them when `create`), and queue the work on commit."""
+    users = list(users)
+    if not users:
+        return []
+    now = timezone.now()
+    existing = dict(
+        ProvisionedAccount.objects.filter(integration=integration, user__in=users).values_list("user_id", "pk")
+    )
+    for user in users:
+        if user.pk in existing:
+            continue
+        if create:
+            account = ProvisionedAccount.objects.create(
+                integration=integration,
+                user=user,
+                user_snapshot=_snapshot(user),
+                dirty=True,
+                generation=1,
+                marked_at=now,
+            )
+            existing[user.pk] = account.pk
+    ids = list(existing.values())
+    ProvisionedAccount.objects.filter(pk__in=ids).update(dirty=True, generation=F("generation") + 1, marked_at=now)
+    for user in users:  # keep the snapshot current (email may have changed)
+        if user.pk in existing:
+            ProvisionedAccount.objects.filter(pk=existing[user.pk]).exclude(user_snapshot=_snapshot(user)).update(
+                user_snapshot=_snapshot(user)
+            )
+    if enqueue and ids and integration.status in (IntegrationStatus.ACTIVE, IntegrationStatus.FAILING):
+        integration_id = integration.pk
+        transaction.on_commit(lambda: queueing.enqueue_accounts(integration_id=integration_id, account_ids=ids))
+    return ids
+
+
+def _mark_existing(*, integration: Integration, exclude_user_ids: list[int]) -> int:
+    return (
+        ProvisionedAccount.objects.filter(integration=integration)
+        .exclude(user_id__in=exclude_user_ids)
+        .update(dirty=True, generation=F("generation") + 1, marked_at=timezone.now())
+    )
+
+
+def accounts_mark_for_users(*, users: Iterable[User], reason: str) -> list[int]:
+    """Flag every app account of these users for reconciliation (and create those newly in scope)."""
+    users = list(users)
+    if not users:
+        return []
+    marked: list[int] = []
+    for integration in selectors.integrations_listening(organization_id=users[0].organization_id).select_related(
+        "application"
+    ):
+        in_scope = set(
+            selectors.users_in_scope(integration=integration)
+            .filter(pk__in=[u.pk for u in users])
+            .values_list("pk", flat=True)
+        )
+        has_account = set(integration.accounts.filter(user__in=users).values_list("user_id", flat=True))
+        affected = [u for u in users if u.pk in in_scope or u.pk in has_account]
+        marked += _accounts_mark(integration=integration, users=affected, create=True)
+    logger.debug("marked %d account(s) dirty: %s", len(marked), reason)
+    return marked
+
+
+def accounts_mark_user_deleted(*, user: User) -> list[int]:
+    """The user is about to be deleted: keep a snapshot on their accounts and flag them for remote deletion."""
+    accounts = list(ProvisionedAccount.objects.filter(user=user).select_related("integration"))
+    if not accounts:
+        return []
+    now = timezone.now()
+    ids = [a.pk for a in accounts]
+    ProvisionedAccount.objects.filter(pk__in=ids).update(
+        user_snapshot=_snapshot(user), user_deleted=True, dirty=True, generation=F("generation") + 1, marked_at=now
+    )
+    for account in accounts:
+        if account.integration.status in (IntegrationStatus.ACTIVE, IntegrationStatus.FAILING):
+            integration_id, account_ids = account.integration_id, [account.pk]
+            transaction.on_commit(
+                lambda i=integration_id, a=account_ids: queueing.enqueue_accounts(integration_id=i, account_ids=a)
+            )
+    return ids
+
+
+def accounts_mark_for_application(*, application, users: Iterable[User], reason: str) -> list[int]:
+    """Flag accounts in one app for these users (a group was bound to or unbound from it)."""
+    integration = (
+        selectors.integrations_listening(organization_id=application.organization_id)
+        .filter(application=application)
+        .first()
+    )
+    if integration is None:
+        return []
+    users = list(users)
+    in_scope = set(
+        selectors.users_in_scope(integration=integration)
+        .filter(pk__in=[u.pk for u in users])
+        .values_list("pk", flat=True)
+    )
+    has_account = set(integration.accounts.filter(user__in=users).values_list("user_id", flat=True))
+    affected = [u for u in users if u.pk in in_scope or u.pk in has_account]
+    logger.debug("marking %d account(s) dirty: %s", len(affected), reason)
+    return _accounts_mark(integration=integration, users=affected, create=True)
+
+
+# -- reconcile ---------------------------------------------------------------------------------------
+
+
+class _Reconciler:
+    """Brings accounts of one integration in line with the directory, over one shared SCIM client."""
+
+    def __init__(self, *, integration: Integration, client: ScimClient):
+        self.integration = integration
+        self.client = client
+        self.capabilities = integration.capabilities or {}
+        self._remote_cache: list[dict] | None = None
+        self._cache_lock = threading.Lock()
+
+    # lookups
+    def _find(self, account: ProvisionedAccount) -> dict | None:
+        """The app's user for this account, by userName then email (None when the app has none)."""
+        payload = self._desired_payload(account)
+        username = payload.get("userName") or account.email
+        email = account.email
+        if self.capabilities.get("filter", True):
+            for attribute, value in (("userName", username), ("emails.value", email)):
+                if not value:
+                    continue
+                result = self.client.user_find(attribute=attribute, value=value)
+                if result.status == 200:
+                    found = (result.body or {}).get("Resources") or []
+                    if found:
+                        return found[0]
+                    continue
+                self._lookup_failed(account, result)
+                if result.status == 400:  # the app cannot filter after all: fall back to listing
+                    break
+                return None
+            else:
+                return None
+        return self._find_in_listing(username=username, email=email)
+
+    def _find_in_listing(self, *, username: str, email: str) -> dict | None:
+        with self._cache_lock:
+            if self._remote_cache is None:
+                self._remote_cache = self.client.users_all()
+        for remote in self._remote_cache:
+            if str(remote.get("userName", "")).lower() == (username or "").lower():
+                return remote
+        for remote in self._remote_cache:
+            emails = [str(e.get("value", "")).lower() for e in remote.get("emails") or [] if isinstance(e, dict)]
+            if email and email.lower() in emails:
+                return remote
+        return None
+
+    def _lookup_failed(self, account: ProvisionedAccount, result: ScimResult) -> None:
+        _event(
+            "user_lookup_provision",
+            integration=self.integration,
+            resource=_account_resource(account),
+            success=False,
+            message=refusal_message("look the user up", result),
+        )
+
+    def _desired_payload(self, account: ProvisionedAccount) -> dict:
+        if account.user is None:
+            return {"userName": account.user_snapshot.get("email", "")}
+        return selectors.user_payload(integration=self.integration, user=account.user)
+
+    def desired(self, account: ProvisionedAccount) -> tuple[str, dict]:
+        """What the app should hold for this account: (state, flat payload)."""
+        user = account.user
+        if user is None or account.user_deleted:
+            return AccountState.DELETED, {}
+        if not selectors.user_in_scope(integration=self.integration, user=user):
+            return AccountState.INACTIVE, {}
+        payload = selectors.user_payload(integration=self.integration, user=user)
+        return (AccountState.ACTIVE if user.state == UserState.ACTIVE else AccountState.INACTIVE), payload
+
+    # the work
+    def reconcile(self, account: ProvisionedAccount) -> bool:
+        """Reconcile one leased account; True when it is in sync afterwards."""
+        generation = account.generation
+        try:
+            state, payload = self.desired(account)
+            self._apply(account, state, payload)
+        except ScimError as exc:
+            account.last_error = exc.message
+            self._save(account, generation=generation, clean=exc.permanent)
+            _integration_failed(integration=self.integration, message=exc.message)
+            return False
+        account.last_error = ""
+        account.last_synced_at = timezone.now()
+        self._save(account, generation=generation, clean=True)
+        _integration_succeeded(integration=self.integration)
+        return True
+
+    def _apply(self, account: ProvisionedAccount, state: str, payload: dict) -> None:
+        account.desired_state = state
+        if not account.remote_id:
+            # lookup_done False: never searched, or a create may have reached the app unrecorded (crash)
+            if not account.lookup_done:
+                remote = self._find(account)
+                if remote is not None:
+                    self._adopt(account, remote)
+                else:
+                    account.lookup_done = True
+            if not account.remote_id:
+                if state == AccountState.ACTIVE:
+                    self._create(account, payload)
+                return
+        if state == AccountState.DELETED:
+            self._delete(account)
+        elif state == AccountState.INACTIVE:
+            if account.sent_state != AccountState.INACTIVE or account.last_payload.get("active") is not False:
+                self._update(account, {**account.last_payload, "active": False}, event="user_deprovision")
+                account.sent_state = AccountState.INACTIVE
+        else:
+            self._update(account, payload, event="user_update_provision")
+            account.sent_state = AccountState.ACTIVE
+
+    def _adopt(self, account: ProvisionedAccount, remote: dict) -> None:
+        account.remote_id = str(remote["id"])
+        account.lookup_done = True
+        account.last_payload = selectors.remote_payload(integration=self.integration, remote=remote)
+        account.sent_state = AccountState.ACTIVE if account.last_payload.get("active", True) else AccountState.INACTIVE
+        ProvisionedAccount.objects.filter(pk=account.pk).update(
+            remote_id=account.remote_id,
+            lookup_done=True,
+            last_payload=account.last_payload,
+            sent_state=account.sent_state,
+        )
+
+    def _create(self, account: ProvisionedAccount, payload: dict) -> None:
+        if account.lookup_done:
+            # a create is in flight: if we crash after the app answers, the next run looks the user up first
+            ProvisionedAccount.objects.filter(pk=account.pk).update(lookup_done=False)
+            account.lookup_done = False
+        result = self.client.user_create(payload=_nested(payload))
+        resource = _account_resource(account)
+        if result.status == 201 and isinstance(result.body, dict) and result.body.get("id"):
+            account.remote_id = str(result.body["id"])
+            account.lookup_done = True
+            account.last_payload = payload
+            account.sent_state = AccountState.ACTIVE
+            _event(
+                "user_create_provision", integration=self.integration, resource=resource, message="Created in the app."
+            )
+            return
+        if result.status == 409:
+            remote = self._find(account)
+            if remote is not None:
+                self._adopt(account, remote)
+                _event(
+                    "user_create_provision",
+                    integration=self.integration,
+                    resource=resource,
+                    message="Already in the app; linked to the existing account.",
+                )
+                self._update(account, payload, event="user_update_provision")
+                account.sent_state = AccountState.ACTIVE
+                return
+        message = refusal_message("create the user", result)
+        _event("user_create_provision", integration=self.integration, resource=resource, success=False, message=message)
+        raise ScimError(message, status=result.status, permanent=True)
+
+    def _update(self, account: ProvisionedAccount, payload: dict, *, event: str) -> None:
+        changes = {path: value for path, value in payload.items() if account.last_payload.get(path) != value}
+        if not changes:
+            return
+        resource = _account_resource(account)
+        if self.capabilities.get("patch", True):
+            result = self.client.user_patch(remote_id=account.remote_id, changes=changes)
+            if result.status == 501 or (result.status in (400, 405) and "patch" in error_detail(result.body).lower()):
+                self.capabilities["patch"] = False
+        if not self.capabilities.get("patch", True):
+            result = self.client.user_replace(
+                remote_id=account.remote_id, payload=_nested({**account.last_payload, **payload})
+            )
+        if result.status in (200, 204):
+            account.last_payload = {**account.last_payload, **payload}
+            if event == "user_deprovision":
+                message = "Deactivated in the app."
+            elif changes.get("active") is True:
+                message = "Reactivated in the app."
+            else:
+                message = "Updated in the app: " + ", ".join(sorted(changes)) + "."
+            _event(
+                event,
+                integration=self.integration,
+                resource=resource,
+                message=message,
+                changes=[
+                    {"field": p, "from": account.last_payload.get(p), "to": v}
+                    for p, v in changes.items()
+                    if p != "emails"
+                ],
+            )
+            return
+        if result.status == 404:  # the app lost the user: create it again
+            account.remote_id, account.lookup_done, account.last_payload = "", True, {}
+            account.sent_state = AccountState.NONE
+            if payload.get("active", True) and event != "user_deprovision":
+                self._create(account, payload)
+            return
+        message = refusal_message("update the user", result)
+        _event(event, integration=self.integration, resource=resource, success=False, message=message)
+        raise ScimError(message, status=result.status, permanent=True)
+
+    def _delete(self, account: ProvisionedAccount) -> None:
+        resource = _account_resource(account)
+        if not self.capabilities.get("delete", False):
+            if account.last_payload.get("active") is not False:
+                self._update(account, {**account.last_payload, "active": False}, event="user_delete_provision")
+            account.sent_state = AccountState.INACTIVE
+            return
+        result = self.client.user_delete(remote_id=account.remote_id)
+        if result.status in (200, 204, 404):
+            _event(
+                "user_delete_provision", integration=self.integration, resource=resource, message="Deleted in the app."
+            )
+            account.remote_id, account.sent_state, account.last_payload = "", AccountState.DELETED, {}
+            return
+        message = refusal_message("delete the user", result)
+        _event("user_delete_provision", integration=self.integration, resource=resource, success=False, message=message)
+        raise ScimError(message, status=result.status, permanent=True)
+
+    def _save(self, account: ProvisionedAccount, *, generation: int, clean: bool) -> None:
+        """Store what was sent and release the lease; stay dirty if the directory changed meanwhile."""
+        ProvisionedAccount.objects.filter(pk=account.pk).update(
+            remote_id=account.remote_id,
+            lookup_done=account.lookup_done,
+            desired_state=account.desired_state,
+            sent_state=account.sent_state,
+            last_payload=account.last_payload,
+            last_error=account.last_error,
+            last_synced_at=account.last_synced_at,
+            lease_token="",
+            lease_until=None,
+            dirty=Case(When(generation=generation, then=Value(not clean)), default=Value(True)),
+        )
+
+
+def _nested(flat: dict) -> dict:
+    """{"name.givenName": "A"} → {"name": {"givenName": "A"}} for POST and PUT bodies."""
+    nested: dict = {}
+    for path, value in flat.items():
+        parts = path.split(".")
+        target = nested
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = value
+    return nested
+
+
+def _lease(account_ids: list[int]) -> tuple[str, list[ProvisionedAccount]]:
+    """Take a time-limited lease on the accounts nobody else is working on; a crashed worker's lease expires."""
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    until = now + timedelta(seconds=_setting("PROVISIONING_LEASE_SECONDS", 120))
+    ProvisionedAccount.objects.filter(pk__in=account_ids).filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    ).update(lease_token=token, lease_until=until)
+    accounts = list(
+        ProvisionedAccount.objects.filter(lease_token=token).select_related(
+            "user", "integration__application__organization"
+        )
+    )
+    return token, accounts
+
+
+def _attempt_recorder(integration: Integration):
+    """An on_attempt callback that writes an event for failed attempts (successes get their own event)."""
+
+    def on_attempt(attempt: Attempt) -> None:
+        if attempt.status is not None and attempt.status < 400:
+            return
+        what = f"HTTP {attempt.status}" if attempt.status else "no answer"
+        _event(
+            "scim_request",
+            integration=integration,
+            success=False,
+            resource={"type": "integration", "id": integration.pk, "name": str(integration)},
+            message=f"{attempt.method} {attempt.path}: {what}{' — ' + attempt.message if attempt.message else ''}"
+            + ("" if attempt.final else " (will retry)"),
+        )
+
+    return on_attempt
+
+
+def accounts_reconcile(*, integration: Integration, account_ids: list[int]) -> int:
+    """Reconcile accounts of one integration over one keep-alive client, a few at a time; returns how many synced."""
+    integration = Integration.objects.select_related("application__organization").get(pk=integration.pk)
+    if not integration.is_running:
+        return 0
+    in_sync = 0
+    pending = list(account_ids)
+    concurrency = 1 if connection.vendor == "sqlite" else _setting("PROVISIONING_CONCURRENCY", 8)
+    with integration_client(integration=integration, on_attempt=_attempt_recorder(integration)) as client:
+        reconciler = _Reconciler(integration=integration, client=client)
+        for _round in range(3):  # accounts changed while we worked get another pass
+            _token, accounts = _lease(pending)
+            if not accounts:
+                break
+            in_sync += _run(reconciler, accounts, concurrency=concurrency)
+            pending = list(
+                ProvisionedAccount.objects.filter(
+                    pk__in=[a.pk for a in accounts], dirty=True, last_error=""
+                ).values_list("pk", flat=True)
+            )
+            if not pending:
+                break
+    return in_sync
+
+
+def _run(reconciler: _Reconciler, accounts: list[ProvisionedAccount], *, concurrency: int) -> int:
+    if concurrency <= 1 or len(accounts) <= 1:
+        return sum(1 for a in accounts if reconciler.reconcile(a))
+    work: queue.Queue = queue.Queue()
+    for account in accounts:
+        work.put(account)
+    done = []
+
+    def worker() -> None:
+        try:
+            while True:
+                try:
+                    account = work.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    done.append(reconciler.reconcile(account))
+                except Exception:
+                    logger.exception("reconcile of account %s failed", account.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(min(concurrency, len(accounts)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(1 for ok in done if ok)
+
+
+def account_reconcile(*, account: ProvisionedAccount) -> bool:
+    """Bring one remote account in line with the directory; True when it is in sync."""
+    return accounts_reconcile(integration=account.integration, account_ids=[account.pk]) == 1
+
+
+def integration_sync(*, integration: Integration, list_remote: bool) -> int:
+    """Send every dirty account of an integration, in batch jobs; with `list_remote`, list the app's users once first.
+
+    Listing adopts app users that match a directory user (by userName, then email), records what the
+    app really holds (so drift is repaired) and spares a lookup per user; returns the number of dirty accounts.
+    """
+    integration = Integration.objects.select_related("application__organization").get(pk=integration.pk)
+    if not integration.is_running:
+        return 0
+    dirty = ProvisionedAccount.objects.filter(integration=integration, dirty=True)
+    if list_remote:
+        with integration_client(integration=integration, on_attempt=_attempt_recorder(integration)) as client:
+            try:
+                remote_users = client.users_all()
+            except ScimError as exc:
+                _integration_failed(integration=integration, message=exc.message)
+                remote_users = None
+        if remote_users is not None:
+            _adopt_listing(integration=integration, accounts=dirty, remote_users=remote_users)
+    ids = list(dirty.values_list("pk", flat=True))
+    queueing.enqueue_batches(integration_id=integration.pk, account_ids=ids)
+    return len(ids)
+
+
+def _adopt_listing(*, integration: Integration, accounts, remote_users: list[dict]) -> None:
+    by_username = {str(r.get("userName", "")).lower(): r for r in remote_users}
+    by_id = {str(r.get("id")): r for r in remote_users}
+    by_email: dict[str, dict] = {}
+    for remote in remote_users:
+        for entry in remote.get("emails") or []:
+            if isinstance(entry, dict) and entry.get("value"):
+                by_email.setdefault(str(entry["value"]).lower(), remote)
+    changed = []
+    for account in accounts.select_related("user"):
+        if account.remote_id:
+            remote = by_id.get(account.remote_id)
+            if remote is None:  # gone from the app: create it again if it should exist
+                account.remote_id, account.last_payload, account.sent_state = "", {}, AccountState.NONE
+                account.lookup_done = True
+            else:
+                account.last_payload = selectors.remote_payload(integration=integration, remote=remote)
+            changed.append(account)
+            continue
+        username = account.user.email if account.user else account.email
+        if account.user is not None:
+            username = selectors.user_payload(integration=integration, user=account.user).get("userName", username)
+        remote = by_username.get(str(username).lower()) or by_email.get(account.email.lower())
+        if remote is not None:
+            account.remote_id = str(remote["id"])
+            account.last_payload = selectors.remote_payload(integration=integration, remote=remote)
+            account.sent_state = (
+                AccountState.ACTIVE if account.last_payload.get("active", True) else AccountState.INACTIVE
+            )
+        account.lookup_done = True
+        changed.append(account)
+    ProvisionedAccount.objects.bulk_update(
+        changed, ["remote_id", "last_payload", "sent_state", "lookup_done"], batch_size=500
+    )
+
+
+def accounts_sweep() -> int:
+    """Re-queue dirty accounts whose job was lost (nobody holds them and they were marked a while ago)."""
+    now = timezone.now()
+    grace = timedelta(seconds=_setting("PROVISIONING_SWEEP_GRACE_SECONDS", 120))
+    stale = (
+        ProvisionedAccount.objects.filter(
+            dirty=True,
+            marked_at__lt=now - grace,
+            integration__status__in=(IntegrationStatus.ACTIVE, IntegrationStatus.FAILING),
+        )
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .values_list("integration_id", "pk")
+    )
+    by_integration: dict[int, list[int]] = {}
+    for integration_id, pk in stale:
+        by_integration.setdefault(integration_id, []).append(pk)
+    for integration_id, ids in by_integration.items():
+        queueing.enqueue_batches(integration_id=integration_id, account_ids=ids)
+    return sum(len(ids) for ids in by_integration.values())
+
+
+def integrations_full_sync_all() -> int:
+    """Full sync of every running integration (the nightly drift repair)."""
+    integrations = Integration.objects.filter(status__in=(IntegrationStatus.ACTIVE, IntegrationStatus.FAILING))
+    for integration in integrations:
+        integration_full_sync(integration=integration)
+    return len(integrations)
+
+
+# -- manual import -----------------------------------------------------------------------------------
+
+
+def import_candidates(*, integration: Integration, only_new: bool = False) -> list[dict]:
+    """The app's active users beside the directory: each {id, userName, email, name, status New|Imported}."""
+    with integration_client(integration=integration) as client:
+        try:
+            remote_users = client.users_all()
+        except ScimError as exc:
+            raise ValidationError(exc.message) from exc
+    organization = integration.application.organization
+    known = {e.lower() for e in User.objects.filter(organization=organization).values_list("email", flat=True)}
+    rows = []
+    for remote in remote_users:
+        if remote.get("active") is False:
+            continue  # suspended in the app: not offered
+        email = _remote_email(remote)
+        row = {
+            "id": str(remote.get("id")),
+            "userName": remote.get("userName", ""),
+            "email": email,
+            "first_name": (remote.get("name") or {}).get("givenName", ""),
+            "last_name": (remote.get("name") or {}).get("familyName", ""),
+            "status": "Imported" if email.lower() in known else "New",
+        }
+        if only_new and row["status"] != "New":
+            continue
+        rows.append(row)
+    return sorted(rows, key=lambda r: r["email"])
+
+
+def _remote_email(remote: dict) -> str:
+    emails = [e for e in remote.get("emails") or [] if isinstance(e, dict) and e.get("value")]
+    primary = next((e for e in emails if e.get("primary")), emails[0] if emails else None)
+    if primary:
+        return str(primary["value"]).strip().lower()
+    username = str(remote.get("userName", ""))
+    return username.lower() if "@" in username else ""
+
+
+def users_import(*, integration: Integration, remote_ids: list[str], actor: User | None = None) -> dict:
+    """Create directory users for these app users (New ones only); returns counts of imported/skipped/failed."""
+    wanted = set(remote_ids)
+    candidates = [c for c in import_candidates(integration=integration) if c["id"] in wanted]
+    organization = integration.application.organization
+    counts = {"imported": 0, "skipped": 0, "failed": 0}
+    for row in candidates:
+        resource = {"type": "user", "id": "", "name": row["email"] or row["userName"]}
+        if row["status"] != "New":
+            counts["skipped"] += 1
+            continue
+        if not row["email"]:
+            counts["failed"] += 1
+            _event(
+                "user_import",
+                integration=integration,
+                actor=actor,
+                resource=resource,
+                success=False,
+                message=f"{row['userName']} has no email address in the app; add one there, then import again.",
+            )
+            continue
+        try:
+            user = directory_services.user_create(
+                organization=organization,
+                email=row["email"],
+                actor=actor,
+                first_name=row["first_name"] or "",
+                last_name=row["last_name"] or "",
+            )
+        except ValidationError as exc:
+            counts["failed"] += 1
+            _event(
+                "user_import",
+                integration=integration,
+                actor=actor,
+                resource=resource,
+                success=False,
+                message=f"Could not import {row['email']}: {' '.join(exc.messages)}",
+            )
+            continue
+        counts["imported"] += 1
+        _event(
+            "user_import",
+            integration=integration,
+            actor=actor,
+            resource=user,
+            message=f"Imported from {integration.application}.",
+        )
+    return counts
+
+
+def users_import_start(*, integration: Integration, remote_ids: list[str], actor: User) -> dict | None:
+    """Import now, or as a job (with an email to the admin when done) for more than 100 users."""
+    if len(remote_ids) > IMPORT_JOB_THRESHOLD:
+        integration_id, actor_id = integration.pk, actor.pk
+        transaction.on_commit(
+            lambda: queueing.enqueue_import(integration_id=integration_id, remote_ids=remote_ids, actor_id=actor_id)
+        )
+        return None
+    return users_import(integration=integration, remote_ids=remote_ids, actor=actor)
+
+
+def users_import_and_notify(*, integration: Integration, remote_ids: list[str], actor: User) -> dict:
+    """The job body of a large import: import, then email the admin the outcome."""
+    counts = users_import(integration=integration, remote_ids=remote_ids, actor=actor)
+    send_mail(
+        subject=f"Import from {integration.application} finished",
+        message=(
+            f"The import of {len(remote_ids)} user(s) from {integration.application} has finished: "
+            f"{counts['imported']} imported, {counts['skipped']} already in the directory, {counts['failed']} failed. "
+            "The event log lists each one."
+        ),
+        from_email=None,
+        recipient_list=[actor.email],
+    )
+    return counts

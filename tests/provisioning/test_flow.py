@@ -1,0 +1,129 @@
+"""Every directory trigger reaches the SP with the right SCIM call (real Redis, real RQ worker, real SCIM server)."""
+
+import pytest
+
+from directory import services as directory
+from insights.models import Event
+from provisioning import services
+from provisioning.models import IntegrationStatus, ProvisionedAccount
+from ssoapps import services as ssoapps
+from tests.factories import UserFactory
+from tests.provisioning.conftest import remote_by_username
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def active(integration, run_jobs):
+    services.integration_activate(integration=integration)
+    run_jobs()
+    integration.refresh_from_db()
+    return integration
+
+
+def test_binding_a_group_creates_its_members_in_the_app(org, application, group, active, scim_server, run_jobs):
+    alice = UserFactory(organization=org, email="alice@org-a.test", first_name="Alice", last_name="Liddell")
+    directory.group_members_add(group=group, users=[alice])
+    assert scim_server.users() == []  # not bound yet: nothing to send
+
+    ssoapps.application_groups_bind(application=application, groups=[group])
+    run_jobs()
+
+    remote = remote_by_username(scim_server)["alice@org-a.test"]
+    assert remote["active"] is True
+    assert remote["name"]["givenName"] == "Alice"
+    account = ProvisionedAccount.objects.get(user=alice)
+    assert account.remote_id == remote["id"] and not account.dirty
+    assert Event.objects.filter(event_type="user_create_provision", success=True, resource_name=alice.email).exists()
+
+
+def test_attribute_change_suspension_reactivation_removal_and_deletion(
+    org, application, group, active, scim_server, run_jobs
+):
+    ssoapps.application_groups_bind(application=application, groups=[group])
+    bob = UserFactory(organization=org, email="bob@org-a.test", first_name="Bob")
+    directory.group_members_add(group=group, users=[bob])
+    run_jobs()
+    assert remote_by_username(scim_server)["bob@org-a.test"]["active"] is True
+
+    scim_server.log.clear()
+    directory.user_update(user=bob, data={"first_name": "Robert"})
+    run_jobs()
+    assert remote_by_username(scim_server)["bob@org-a.test"]["name"]["givenName"] == "Robert"
+    assert [c[0] for c in scim_server.log.calls() if c[0] != "GET"] == ["PATCH"]
+
+    directory.user_suspend(user=bob)
+    run_jobs()
+    assert remote_by_username(scim_server)["bob@org-a.test"]["active"] is False
+    assert Event.objects.filter(event_type="user_deprovision", resource_name=bob.email).exists()
+
+    directory.user_reactivate(user=bob)
+    run_jobs()
+    assert remote_by_username(scim_server)["bob@org-a.test"]["active"] is True
+
+    directory.group_members_remove(group=group, users=[bob])
+    run_jobs()
+    assert remote_by_username(scim_server)["bob@org-a.test"]["active"] is False
+
+    directory.group_members_add(group=group, users=[bob])
+    run_jobs()
+    assert remote_by_username(scim_server)["bob@org-a.test"]["active"] is True
+
+    scim_server.log.clear()
+    directory.user_delete(user=bob)
+    run_jobs()
+    assert "bob@org-a.test" not in remote_by_username(scim_server)
+    assert [c[0] for c in scim_server.log.calls()] == ["DELETE"]
+    assert Event.objects.filter(
+        event_type="user_delete_provision", success=True, resource_name="bob@org-a.test"
+    ).exists()
+
+
+def test_unbinding_the_group_deactivates_and_running_again_changes_nothing(
+    org, application, group, active, scim_server, run_jobs
+):
+    users = [UserFactory(organization=org, email=f"u{i}@org-a.test") for i in range(3)]
+    directory.group_members_add(group=group, users=users)
+    ssoapps.application_groups_bind(application=application, groups=[group])
+    run_jobs()
+    assert {u["userName"] for u in scim_server.users() if u["active"]} == {u.email for u in users}
+
+    ssoapps.application_groups_unbind(application=application, groups=[group])
+    run_jobs()
+    assert all(u["active"] is False for u in scim_server.users())
+
+    scim_server.log.clear()
+    services.integration_full_sync(integration=active)
+    run_jobs()
+    assert [c for c in scim_server.log.calls() if c[0] != "GET"] == []  # idempotent: nothing more to send
+    assert len(scim_server.users()) == 3
+
+
+def test_activation_adopts_users_already_in_the_app_instead_of_duplicating(
+    org, application, group, integration, scim_server, run_jobs
+):
+    carol = UserFactory(organization=org, email="carol@org-a.test")
+    directory.group_members_add(group=group, users=[carol])
+    ssoapps.application_groups_bind(application=application, groups=[group])
+    services.integration_activate(integration=integration)
+    run_jobs()
+    first_id = remote_by_username(scim_server)["carol@org-a.test"]["id"]
+
+    # the account row is lost, as if Lanyard crashed right after the app created the user
+    ProvisionedAccount.objects.all().delete()
+    services.integration_full_sync(integration=integration)
+    run_jobs()
+    assert len(scim_server.users()) == 1
+    assert ProvisionedAccount.objects.get(user=carol).remote_id == first_id
+
+
+def test_activation_with_a_wrong_token_stays_inactive_and_says_why(integration, run_jobs):
+    integration.token = "wrong"
+    integration.save()
+    with pytest.raises(Exception) as excinfo:
+        services.integration_activate(integration=integration)
+    assert "401" in str(excinfo.value) and "token" in str(excinfo.value)
+    integration.refresh_from_db()
+    assert integration.status == IntegrationStatus.INACTIVE
+    event = Event.objects.get(event_type="idm_integration_activate")
+    assert event.success is False and "token" in event.message
