@@ -111,6 +111,15 @@ RQ_QUEUES = {
 }
 RQ_SHOW_ADMIN_LINK = False  # the dashboard lives at /admin/rq/, for superusers only
 
+# SCIM provisioning (see docs/provisioning.md). The sweep and nightly full sync run from
+# `manage.py rqcron provisioning.cron`, next to `manage.py rqworker default provisioning`.
+PROVISIONING_CONCURRENCY = env.int("PROVISIONING_CONCURRENCY", default=8)  # parallel SCIM calls per batch job
+PROVISIONING_RETRY_ATTEMPTS = env.int("PROVISIONING_RETRY_ATTEMPTS", default=5)
+PROVISIONING_QUARANTINE_AFTER = env.int("PROVISIONING_QUARANTINE_AFTER", default=10)  # failures in a row
+PROVISIONING_LEASE_SECONDS = env.int("PROVISIONING_LEASE_SECONDS", default=120)  # a crashed worker's hold expires
+PROVISIONING_SWEEP_GRACE_SECONDS = env.int("PROVISIONING_SWEEP_GRACE_SECONDS", default=120)
+PROVISIONING_HTTP_TIMEOUT = env.float("PROVISIONING_HTTP_TIMEOUT", default=15.0)
+
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lanyard <no-reply@lanyard.local>")

@@ -16,12 +16,14 @@ from typing import Any
 import httpx2
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_client.errors import SCIMClientException
-from scim2_models import Group, ServiceProviderConfig, User
+from scim2_models import Group, ScimProvider, ServiceProviderConfig, User
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 RETRYABLE = {429, 500, 502, 503, 504}
+# The resources Lanyard sends: core User and Group (payloads go as dicts, unchecked, mapped by the catalog).
+_PROVIDER = ScimProvider(models=[User, Group])
 PAGE_SIZE = 500
 
 
@@ -163,7 +165,7 @@ class ScimClient:
         if scim is None:
             scim = _CapturingClient(
                 self.http,
-                resource_models=[User, Group],
+                provider=_PROVIDER,
                 check_request_payload=False,
                 check_response_payload=False,
                 raise_scim_errors=False,

@@ -250,7 +250,7 @@ def integration_delete(*, integration: Integration, actor: User | None = None) -
 
 
 def integration_quarantine_lift(*, integration: Integration, actor: User | None = None) -> Integration:
-    """Let a quarantined integration talk to the app again, and send it what piled up."""
+    """Let a quarantined integration talk to the app again, and run a full sync to send what piled up."""
     with transaction.atomic():
         old = integration.status
         integration.status = IntegrationStatus.ACTIVE
@@ -261,11 +261,10 @@ def integration_quarantine_lift(*, integration: Integration, actor: User | None 
             "idm_integration_update",
             integration=integration,
             actor=actor,
-            message="Quarantine lifted; pending changes are being sent.",
+            message="Quarantine lifted; a full sync sends what piled up.",
             changes=[{"field": "status", "from": old, "to": IntegrationStatus.ACTIVE}],
         )
-        integration_id = integration.pk
-        transaction.on_commit(lambda: queueing.enqueue_sync(integration_id=integration_id, list_remote=False))
+        integration_full_sync(integration=integration, actor=actor, record_event=False)
     return integration
 
 

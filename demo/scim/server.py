@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from scim2_models import ScimProvider
 from scim2_server.memory import InMemoryStorage
 from scim2_server.service import ScimService
 from scim2_server.testserver.application import BEARER_TOKEN_SCHEME, BearerTokenApplication
@@ -21,7 +22,6 @@ from scim2_server.utils import (
     load_default_schemas,
     load_default_service_provider_config,
 )
-from scim2_models import ScimProvider
 
 SCIM_PREFIX = "/scim"
 
@@ -91,6 +91,12 @@ class DemoScimApp:
         if key not in self._apps:
             self._apps[key] = self._build(patch=patch, filtering=filtering)
         return self._apps[key]
+
+    def set_token(self, token: str) -> None:
+        """Accept only this bearer token from now on (a revoked or rotated token)."""
+        self.token = token
+        for app in self._apps.values():
+            app.bearer_tokens = {token}
 
     def users(self) -> list[dict]:
         """Every user the server holds, as SCIM JSON."""
