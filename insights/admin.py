@@ -71,13 +71,13 @@ class DateDrillDownFilter(admin.SimpleListFilter):
             last_month = today.month if year == today.year else 12
             return choices + [(f"{year}-{m:02d}", f"{calendar.month_name[m]} {year}") for m in range(last_month, 0, -1)]
         month = int(parts[1])
+        if not 1 <= month <= 12 or not 1 <= year <= 9998:
+            return choices
         choices.append((f"{year}-{month:02d}", f"{calendar.month_name[month]} {year}"))
-        if 1 <= month <= 12:
-            days = calendar.monthrange(year, month)[1]
-            choices += [
-                (f"{year}-{month:02d}-{d:02d}", f"{d} {calendar.month_abbr[month]}") for d in range(days, 0, -1)
-            ]
-        return choices
+        days = calendar.monthrange(year, month)[1]
+        return choices + [
+            (f"{year}-{month:02d}-{d:02d}", f"{d} {calendar.month_abbr[month]}") for d in range(days, 0, -1)
+        ]
 
     def queryset(self, request, queryset):
         value = self.value()

@@ -242,8 +242,9 @@ def events_count(*, organization_id: int, query: EventQuery) -> int:
     return events_filter(organization_id=organization_id, query=query).order_by().count()
 
 
-def events_iter(*, organization_id: int, query: EventQuery, chunk_size: int = EXPORT_CHUNK) -> Iterator[dict]:
+def events_iter(*, organization_id: int, query: EventQuery, chunk_size: int | None = None) -> Iterator[dict]:
     """Every matching event as a row dict, newest first, read in keyset chunks so memory stays flat."""
+    chunk_size = chunk_size or EXPORT_CHUNK
     cursor = None
     while True:
         events = _after(events_filter(organization_id=organization_id, query=query), cursor)

@@ -3,13 +3,20 @@
 import factory
 
 from insights import services
-from insights.models import ApiKey, RetentionPolicy
+from insights.models import ApiKey, Event, RetentionPolicy
 from tests.factories import ROW_BUILDERS, OrganizationFactory
 
 
-def api_key_in(org, name: str | None = None) -> tuple[ApiKey, str]:
-    """An active API key of `org`, with the secret the caller would have copied."""
-    return services.api_key_create(organization=org, name=name or f"key {org.slug}")
+def api_key_in(org, name: str | None = None, *, keep_event: bool = False) -> tuple[ApiKey, str]:
+    """An active API key of `org`, with the secret the caller would have copied.
+
+    Creating a key records an event; unless asked to keep it, it is removed so that tests of the
+    event list start from an empty log.
+    """
+    api_key, secret = services.api_key_create(organization=org, name=name or f"key {org.slug}")
+    if not keep_event:
+        Event.objects.filter(event_type="insights_api_key_create", resource_id=str(api_key.pk)).delete()
+    return api_key, secret
 
 
 class RetentionPolicyFactory(factory.django.DjangoModelFactory):
