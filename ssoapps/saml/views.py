@@ -41,7 +41,7 @@ def sso_endpoint(request, slug: str) -> HttpResponse:
     """The IdP URL: SP-initiated SSO when a SAMLRequest comes with it, else the IdP-initiated launch."""
     application = user = None
     try:
-        application = sso.sso_application_get(slug=slug)
+        application = sso.sso_application_get(slug=slug, user=request.user)
         params = request.POST if request.method == "POST" else request.GET
         form = {k: params[k] for k in ("SAMLRequest", "RelayState") if k in params}
         authn = None
@@ -74,7 +74,7 @@ def sso_resume(request, slug: str, token: str) -> HttpResponse:
     """Continue a request parked before login, without another click."""
     application = user = None
     try:
-        application = sso.sso_application_get(slug=slug)
+        application = sso.sso_application_get(slug=slug, user=request.user)
         parked = sso.sso_parked_take(application=application, token=token)
         user = _signed_in_user(request)
         if user is None:
