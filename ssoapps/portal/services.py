@@ -93,6 +93,21 @@ def mfa_enrolment_record(*, user: User, authenticator_type: str, removed: bool =
     )
 
 
+@transaction.atomic
+def authenticator_remove(*, authenticator, actor: User | None = None) -> None:
+    """An administrator removes a user's second factor (e.g. a lost phone); the user enrols again."""
+    user = authenticator.user
+    kind = authenticator.type
+    authenticator.delete()
+    _record(
+        "mfa_remove",
+        user=user,
+        actor=actor,
+        message=f"Removed {kind} by an administrator.",
+        changes=[{"field": "mfa", "from": kind, "to": None}],
+    )
+
+
 def mfa_failure_record(*, user: User, authenticator_type: str = "") -> None:
     """Record a wrong second-factor code or a failed security-key check."""
     _record("mfa_auth", user=user, success=False, message=f"Second factor refused ({authenticator_type or 'code'}).")

@@ -1,9 +1,10 @@
-"""Factories for the portal tests (the portal registers no admin models, so no ROW_BUILDERS here)."""
+"""Factories for the portal tests, and the row builder of the admin the portal registers (second factors)."""
 
 import factory
+from allauth.mfa.models import Authenticator
 
 from ssoapps.models import Application
-from tests.factories import OrganizationFactory
+from tests.factories import ROW_BUILDERS, OrganizationFactory
 
 
 class ApplicationFactory(factory.django.DjangoModelFactory):
@@ -22,3 +23,18 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     def groups(self, create, extracted, **kwargs):
         if create and extracted:
             self.authorized_groups.add(*extracted)
+
+
+def _authenticator_in(org):
+    """A TOTP authenticator of a user of `org` (the admin shows the user's email, which carries org.slug)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from tests.factories import UserFactory
+
+    user = UserFactory(organization=org, email=f"mfa.{org.slug}@example.test", username=f"mfa-{org.slug}")
+    TOTP.activate(user, generate_totp_secret())
+    return Authenticator.objects.get(user=user)
+
+
+ROW_BUILDERS[Authenticator] = _authenticator_in

@@ -99,7 +99,8 @@ def test_sign_in_with_totp_wrong_code_then_right_code(client, alice):
     assert not portal_events("mfa_auth").get().success
     response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
     assert response.status_code == 302 and client.session["_auth_user_id"] == str(alice.pk)
-    assert "totp" in portal_events("portal_login").get().message or portal_events("portal_login").get().success
+    login = portal_events("portal_login").get()
+    assert login.success and login.message == "Signed in (password + mfa)."
 
 
 def test_organization_requiring_mfa_sends_users_to_enrol_first(
@@ -184,3 +185,14 @@ def test_group_membership_controls_tiles(client, org, alice, tiles):
     assert tile_labels(client.get(reverse("portal:home"))) == []
     UserGroupFactory(organization=org, name="Payroll team", members=[newcomer]).applications.add(tiles["payroll"])
     assert tile_labels(client.get(reverse("portal:home"))) == ["Payroll"]
+
+
+def test_admin_removes_a_lost_second_factor_of_their_own_user(admin_client, alice, tenant_admin):
+    TOTP.activate(alice, generate_totp_secret())
+    authenticator = Authenticator.objects.get(user=alice)
+    url = reverse("admin:mfa_authenticator_delete", args=[authenticator.pk])
+    response = admin_client.post(url, {"post": "yes"})
+    assert response.status_code == 302
+    assert not Authenticator.objects.filter(user=alice).exists()
+    event = portal_events("mfa_remove").get()
+    assert event.initiator_email == tenant_admin.email and event.resource_name == alice.email

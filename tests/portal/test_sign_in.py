@@ -66,7 +66,7 @@ def test_inactive_user_with_wrong_password_gets_the_generic_error(client, org):
     UserFactory(organization=org, email="paused@org-a.test", state=UserState.SUSPENDED)
     response = sign_in(client, "paused@org-a.test", "wrong")
     assert GENERIC_ERROR in response.content.decode()
-    assert "administrator" not in response.content.decode()
+    assert "Contact your administrator" not in response.content.decode()
 
 
 def test_safe_next_is_followed_after_sign_in(client, alice):
