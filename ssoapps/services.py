@@ -110,6 +110,12 @@ def application_create(
     """Create an application from a catalog entry (fields override its defaults) with a fresh signing key."""
     values = {**application_defaults_from_catalog(catalog_key=catalog_key), **fields}
     application = Application(organization=organization, **values)
+    return application_add(application=application, actor=actor)
+
+
+@transaction.atomic
+def application_add(*, application: Application, actor: User | None = None) -> Application:
+    """Save a new application (validated here) and give a SAML app its first signing key."""
     if not application.idp_slug:
         application.idp_slug = slug_available(application.label)
     application.full_clean()
@@ -119,12 +125,47 @@ def application_create(
     record(
         event_type="application_create",
         service=Service.SSO,
-        organization=organization,
+        organization=application.organization,
         resource=application,
         actor=actor,
         message=f"{application.label} added from the catalog entry {application.catalog_entry.name}",
     )
     return application
+
+
+@transaction.atomic
+def application_update(*, application: Application, changes: list[dict], actor: User | None = None) -> Application:
+    """Save an edited application (validated here) and record what changed."""
+    application.full_clean()
+    application.save()
+    if changes:
+        record(
+            event_type="application_update",
+            service=Service.SSO,
+            organization=application.organization,
+            resource=application,
+            actor=actor,
+            message=f"{application.label} updated",
+            changes=changes,
+        )
+    return application
+
+
+@transaction.atomic
+def application_delete(*, application: Application, actor: User | None = None) -> None:
+    """Delete an application with its keys and group authorizations (groups are unbound first, so others hear it)."""
+    groups = list(application.authorized_groups.all())
+    if groups:
+        application_groups_unbind(application=application, groups=groups, actor=actor)
+    record(
+        event_type="application_delete",
+        service=Service.SSO,
+        organization=application.organization,
+        resource=application,
+        actor=actor,
+        message=f"{application.label} deleted",
+    )
+    application.delete()
 
 
 @transaction.atomic

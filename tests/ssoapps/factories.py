@@ -1,7 +1,7 @@
 """Factories for ssoapps, and row builders for the admin tenant-isolation test."""
 
 from ssoapps import services
-from ssoapps.models import Application, KeyState, SigningKey
+from ssoapps.models import Application
 from tests.factories import ROW_BUILDERS
 
 SP_ENTITY_ID = "https://sp.example.test/saml2/metadata/"
@@ -21,14 +21,9 @@ def application_in(org, **fields) -> Application:
             {"name": "plan", "value": "enterprise"},
         ],
     }
+    catalog_key = fields.pop("catalog_key", "custom-saml")
     values.update(fields)
-    return services.application_create(organization=org, catalog_key=fields.pop("catalog_key", "custom-saml"), **values)
-
-
-def _signing_key_in(org) -> SigningKey:
-    application = Application.objects.filter(organization=org).first() or application_in(org)
-    return services.signing_key_create(application=application, state=KeyState.STAGED)
+    return services.application_create(organization=org, catalog_key=catalog_key, **values)
 
 
 ROW_BUILDERS[Application] = application_in
-ROW_BUILDERS[SigningKey] = _signing_key_in
