@@ -463,7 +463,7 @@ class _Reconciler:
                 self._lookup_failed(account, result)
                 if result.status == 400:  # the app cannot filter after all: fall back to listing
                     break
-                return None
+                raise ScimError(refusal_message("look the user up", result), status=result.status, permanent=True)
             else:
                 return None
         return self._find_in_listing(username=username, email=email)

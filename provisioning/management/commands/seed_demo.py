@@ -8,6 +8,7 @@ from django.db import transaction
 
 from directory.demo_data import DEMO_ADMIN_EMAIL, seed_directory
 from insights.context import bind
+from ssoapps.portal.demo_data import seed_portal
 
 DEFAULT_PASSWORD = "lanyard-demo-2026"
 
@@ -19,9 +20,12 @@ class Command(BaseCommand):
         password = os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
         with bind(initiator_type="system"), transaction.atomic():
             organization = seed_directory(password=password)
+            seed_portal(organization=organization)
         self.stdout.write(self.style.SUCCESS(f"Demo organization “{organization.name}” is ready."))
         self.stdout.write("  Admin:    http://127.0.0.1:8000/admin/")
         self.stdout.write(f"  Sign in:  {DEMO_ADMIN_EMAIL} (or alice@, bob@, carol@, dave@acme.example)")
+        self.stdout.write("  Portal:   http://127.0.0.1:8000/")
+        self.stdout.write("  Demo SP:  .venv/bin/python demo/sp/manage.py runserver 127.0.0.1:8001")
         if os.environ.get("DEMO_PASSWORD"):
             self.stdout.write("  Password: the value of DEMO_PASSWORD")
         else:
