@@ -155,8 +155,13 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Lanyard] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Lanyard")
 MFA_PASSKEY_LOGIN_ENABLED = False
-# WebAuthn needs a secure context; http://localhost counts as one, other plain-HTTP origins do not.
-MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=DEBUG)
+# WebAuthn needs a secure context: HTTPS, or plain HTTP on the loopback address as in the demo.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool(
+    "MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=SSO_BASE_URL.startswith(("http://127.0.0.1", "http://localhost"))
+)
+# allauth's WebAuthn pages load their JavaScript as static files: serve them from the apps' static
+# folders too, so they work before (or without) collectstatic, e.g. `make demo` with DEBUG off.
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 
 LOGGING = {
     "version": 1,

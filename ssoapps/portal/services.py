@@ -53,6 +53,8 @@ def login_failure_reason(*, email: str, password: str | None) -> tuple[User | No
     """The user (if any) and the reason a sign-in with these credentials was refused."""
     user = User.objects.filter(email__iexact=(email or "").strip()).first()
     if user is None:
+        # Hash anyway, so working out the reason costs the same whether or not the address exists.
+        User().set_password(password or "")
         return None, LoginFailure.UNKNOWN_EMAIL
     if not user.has_usable_password():
         reason = LoginFailure.STAGED if user.state == UserState.STAGED else LoginFailure.NO_PASSWORD
