@@ -69,6 +69,7 @@ class Event(models.Model):
         null=True,
         blank=True,
         related_name="events",
+        db_index=False,  # every index below starts with organization; a lone one only costs writes
     )
     timestamp = models.DateTimeField(default=timezone.now)
     event_type = models.CharField(max_length=64)
