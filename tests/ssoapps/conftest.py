@@ -49,22 +49,24 @@ def make_sp(tmp_path):
         pytest.fail("pysaml2 verifies signatures with Debian's xmlsec1 binary: apt-get install -y xmlsec1")
 
     def build(
-        application, *, keypair=None, sign_requests=False, want_response_signed=True, want_assertions_signed=True
+        application,
+        *,
+        entity_id=SP_ENTITY_ID,
+        acs_urls=(SP_ACS_URL, SP_ACS_URL_2),
+        keypair=None,
+        sign_requests=False,
+        want_response_signed=True,
+        want_assertions_signed=True,
     ) -> Saml2Client:
         metadata = selectors.application_idp_metadata(application=application).decode()
         config = {
-            "entityid": SP_ENTITY_ID,
+            "entityid": entity_id,
             "xmlsec_binary": XMLSEC1,
             "metadata": {"inline": [metadata]},
             "allow_unknown_attributes": True,
             "service": {
                 "sp": {
-                    "endpoints": {
-                        "assertion_consumer_service": [
-                            (SP_ACS_URL, BINDING_HTTP_POST),
-                            (SP_ACS_URL_2, BINDING_HTTP_POST),
-                        ]
-                    },
+                    "endpoints": {"assertion_consumer_service": [(url, BINDING_HTTP_POST) for url in acs_urls]},
                     "allow_unsolicited": True,
                     "authn_requests_signed": sign_requests,
                     "want_response_signed": want_response_signed,
