@@ -8,6 +8,7 @@ from django.db import transaction
 
 from directory.demo_data import DEMO_ADMIN_EMAIL, seed_directory
 from insights.context import bind
+from ssoapps.demo_data import seed_applications
 from ssoapps.portal.demo_data import seed_portal
 
 DEFAULT_PASSWORD = "lanyard-demo-2026"
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         password = os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
         with bind(initiator_type="system"), transaction.atomic():
             organization = seed_directory(password=password)
+            seed_applications(organization=organization)
             seed_portal(organization=organization)
         self.stdout.write(self.style.SUCCESS(f"Demo organization “{organization.name}” is ready."))
         self.stdout.write("  Admin:    http://127.0.0.1:8000/admin/")
