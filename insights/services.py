@@ -80,9 +80,9 @@ def record(
     ctx = current()
     if initiator is not None:
         initiator_type, initiator_id, initiator_email = (
-            initiator.get("type", ""),
-            str(initiator.get("id", "")),
-            initiator.get("email", ""),
+            str(initiator.get("type") or ""),
+            str(initiator.get("id") or ""),
+            str(initiator.get("email") or ""),
         )
     else:
         who = actor if actor is not None else ctx.actor
@@ -94,17 +94,17 @@ def record(
     resource_type, resource_id, resource_name = _snapshot(resource)
     return Event.objects.create(
         organization=organization,
-        event_type=event_type,
+        event_type=event_type[:64],
         service=service,
         success=success,
-        initiator_type=initiator_type,
-        initiator_id=initiator_id,
-        initiator_email=(initiator_email or "").strip().lower(),
-        resource_type=resource_type,
-        resource_id=resource_id,
-        resource_name=resource_name,
+        initiator_type=(initiator_type or "")[:16],
+        initiator_id=initiator_id[:64],
+        initiator_email=(initiator_email or "").strip().lower()[:254],
+        resource_type=resource_type[:32],
+        resource_id=resource_id[:64],
+        resource_name=resource_name[:255],
         client_ip=ctx.client_ip,
-        user_agent=ctx.user_agent,
+        user_agent=(ctx.user_agent or "")[:512],
         message=message,
         changes=changes_scrub(changes),
         correlation_id=ctx.correlation_id,

@@ -86,3 +86,35 @@ def test_a_job_gets_its_own_correlation_id_and_a_system_initiator(org):
     assert {e.client_ip for e in first} == {None}
     assert shared == "request-1"
     assert {e.correlation_id for e in Event.objects.filter(message="b")} == {"request-1"}
+
+
+@pytest.mark.parametrize(
+    ("remote_addr", "forwarded", "proxies", "expected"),
+    [
+        ("198.51.100.4", "", 0, "198.51.100.4"),
+        ("10.0.0.2", "203.0.113.5", 0, "10.0.0.2"),  # no trusted proxy: the header is the client's word
+        ("10.0.0.2", "6.6.6.6, 203.0.113.5", 1, "203.0.113.5"),  # the entry our proxy appended
+        ("10.0.0.2", "not-an-ip", 1, None),
+        ("", "", 0, None),
+    ],
+)
+def test_the_client_ip_honours_only_trusted_proxies(settings, rf, remote_addr, forwarded, proxies, expected):
+    from insights.middleware import client_ip_from
+
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = rf.get("/", REMOTE_ADDR=remote_addr, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip_from(request) == expected
+
+
+def test_overlong_snapshots_are_cut_to_fit_instead_of_failing_the_write(org):
+    written = record(
+        event_type="user_update",
+        service=Service.DIRECTORY,
+        organization=org,
+        initiator={"type": "system", "id": None, "email": "x" * 300},
+        resource={"type": "user" * 20, "id": "9" * 100, "name": "n" * 400},
+    )
+    written.refresh_from_db()
+    assert written.initiator_id == ""
+    assert (len(written.initiator_email), len(written.resource_type), len(written.resource_id)) == (254, 32, 64)
+    assert len(written.resource_name) == 255
