@@ -190,3 +190,46 @@ def page(request):
             page.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}.png"), full_page=True)
         context.close()
         browser.close()
+
+
+def test_security_key_enrolment_and_sign_in_with_a_virtual_authenticator(portal, page):
+    # Chromium's DevTools virtual authenticator stands in for a hardware key (WebAuthn is the one part that needs JS).
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    # A WebAuthn relying party is a domain name, never an IP address: this test browses http://localhost.
+    base = portal.url.replace("127.0.0.1", "localhost")
+    sign_in(page, base)
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}{reverse('mfa_add_webauthn')}")
+    if "/reauthenticate/" in page.url:
+        page.fill("input[name=password]", PASSWORD)
+        with page.expect_navigation():
+            page.click("main button[type=submit]")
+    page.fill("input[name=name]", "My key")
+    with page.expect_navigation():
+        page.click("#mfa_webauthn_add")
+    page.wait_for_load_state()
+    assert Authenticator.objects.filter(user__email=EMAIL, type=Authenticator.Type.WEBAUTHN).exists()
+
+    with page.expect_navigation():
+        page.click("header button:has-text('Sign out')")
+    sign_in(page, base)
+    page.wait_for_url(re.compile(r".*/accounts/2fa/authenticate/"))
+    with page.expect_navigation():
+        page.click("#mfa_webauthn_authenticate")
+    page.wait_for_url(f"{base}/")
+    assert tile_labels(page) == ["Handbook"]
+    assert Event.objects.filter(service="portal", event_type="mfa_enroll", message__icontains="security key").exists()
