@@ -7,12 +7,14 @@ COUNT_CAP rows instead of the whole log.
 
 import calendar
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +30,7 @@ from .models import DEFAULT_RETENTION_DAYS, EVENT_TYPES, ApiKey, Event, Retentio
 from .selectors import events_for_resource
 
 COUNT_CAP = 10_000
+EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class CappedCountPaginator(Paginator):
@@ -138,6 +141,13 @@ class EventAdmin(TenantScopedAdmin):
         ("Request", {"fields": ("client_ip", "user_agent", "correlation")}),
         ("Changes", {"fields": ("changes_display",)}),
     )
+
+    def get_search_results(self, request, queryset, search_term):
+        """An email address is looked up exactly in the indexed initiator and resource names; other text is scanned."""
+        term = search_term.strip()
+        if EMAIL_LIKE.fullmatch(term):
+            return queryset.filter(Q(initiator_email=term.lower()) | Q(resource_name=term)), False
+        return super().get_search_results(request, queryset, search_term)
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields] + ["correlation", "changes_display"]

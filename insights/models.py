@@ -103,6 +103,7 @@ class Event(models.Model):
             ),
             models.Index(fields=["organization", "initiator_id", "timestamp", "id"], name="event_org_init_time_id"),
             models.Index(fields=["organization", "initiator_email", "timestamp", "id"], name="event_org_email_time_id"),
+            models.Index(fields=["organization", "resource_name", "timestamp", "id"], name="event_org_rname_time_id"),
             models.Index(
                 fields=["organization", "timestamp", "id"],
                 name="event_org_failed_time_id",

@@ -31,7 +31,8 @@ def test_filters_narrow_the_list(admin_client, org, other_org):
     assert listed(admin_client, success__exact="0") == [failed_scim.pk]
     assert listed(admin_client, event_type="user_update") == [user_update.pk]
     assert listed(admin_client, resource_type="application", resource_id="3") == [sso.pk]
-    assert listed(admin_client, q="ann@org-a") == [user_update.pk]
+    assert listed(admin_client, q="ann@org-a") == [user_update.pk]  # part of an address: scanned
+    assert listed(admin_client, q="Ann@Org-A.test") == [user_update.pk]  # a whole address: exact, indexed
     assert set(listed(admin_client)) == {failed_scim.pk, sso.pk, user_update.pk}
 
 
@@ -122,3 +123,16 @@ def test_the_recent_events_section_costs_one_query(admin_client, org):
 def test_dates_are_rendered_in_a_fixed_calendar(admin_client):
     page = admin_client.get(reverse(CHANGELIST)).content.decode()
     assert f"?when={datetime.now(UTC).year}" in page
+
+
+def test_a_platform_operator_creates_a_key_for_a_chosen_organization(client, org, other_org, django_user_model):
+    from insights.models import ApiKey
+
+    operator = django_user_model.objects.create_superuser("ops@lanyard.test", "pw-ops-123456")
+    client.force_login(operator)
+    response = client.post(reverse("admin:insights_apikey_add"), {"name": "ops key", "organization": other_org.pk})
+    assert response.status_code == 200
+    assert ApiKey.objects.get(name="ops key").organization == other_org
+    assert client.get(reverse(CHANGELIST)).status_code == 200
+    listing = client.get(reverse(CHANGELIST), {"organization__id__exact": other_org.pk})
+    assert listing.status_code == 200
