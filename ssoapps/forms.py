@@ -4,6 +4,7 @@ import base64
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from .catalog import PLACEHOLDER
 from .models import MAX_PORTAL_IMAGE_BYTES, Application
@@ -34,6 +35,12 @@ class UrlLinesField(forms.CharField):
         return lines
 
 
+def _formfield(db_field, **kwargs):
+    if isinstance(db_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
 class ApplicationForm(forms.ModelForm):
     """Every field of an application; the portal image is uploaded and stored in the database."""
 
@@ -51,6 +58,7 @@ class ApplicationForm(forms.ModelForm):
 
     class Meta:
         model = Application
+        formfield_callback = _formfield
         fields = [
             "catalog_key",
             "organization",
