@@ -21,9 +21,8 @@ test: install
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
-demo: migrate
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+demo: install
+	$(BIN)/python scripts/demo.py
 
 lint: install
 	$(BIN)/ruff check .
