@@ -196,3 +196,18 @@ def test_admin_removes_a_lost_second_factor_of_their_own_user(admin_client, alic
     assert not Authenticator.objects.filter(user=alice).exists()
     event = portal_events("mfa_remove").get()
     assert event.initiator_email == tenant_admin.email and event.resource_name == alice.email
+
+
+def test_a_recovery_code_signs_in_once_when_the_phone_is_lost(client, alice):
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    TOTP.activate(alice, generate_totp_secret())
+    code = RecoveryCodes.activate(alice).get_unused_codes()[0]
+    assert sign_in(client, alice.email).url == reverse("mfa_authenticate")
+    assert client.post(reverse("mfa_authenticate"), {"code": code}).status_code == 302
+    assert client.session["_auth_user_id"] == str(alice.pk)
+    client.post(reverse("account_logout"))
+    sign_in(client, alice.email)
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+    assert "Incorrect code." in response.content.decode()  # each recovery code works once
+    assert "_auth_user_id" not in client.session
