@@ -29,7 +29,7 @@ from .authentication import VIEW_PERMISSION
 from .models import DEFAULT_RETENTION_DAYS, EVENT_TYPES, ApiKey, Event, RetentionPolicy
 from .selectors import events_for_resource
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000  # ten pages; deeper than that, narrow the filters or export
 EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 

@@ -65,7 +65,7 @@ def test_the_list_never_counts_or_scans_the_whole_log(admin_client, org):
     event_sql = [q["sql"] for q in queries if "insights_event" in q["sql"]]
     assert not [sql for sql in event_sql if "DISTINCT" in sql.upper()]
     counts = [sql for sql in event_sql if "COUNT(" in sql.upper()]
-    assert counts and all("LIMIT 10000" in sql for sql in counts)
+    assert counts and all("LIMIT 1000" in sql for sql in counts)
 
 
 def test_the_detail_page_shows_changes_and_links_the_correlation(admin_client, org):
