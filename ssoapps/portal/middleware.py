@@ -7,6 +7,8 @@ from django.urls import reverse
 
 # Paths a user who still has to enrol may use: the sign-in and MFA pages themselves, static files.
 ENROLMENT_OPEN_PREFIXES = ("/accounts/", "/static/")
+# Where the user was going when sent to enrol; the portal home continues there once they have a factor.
+RESUME_AFTER_ENROLMENT = "portal.resume_after_mfa"
 
 
 def user_needs_mfa_enrolment(user) -> bool:
@@ -32,6 +34,8 @@ class RequireMFAMiddleware:
             and not request.path.startswith(ENROLMENT_OPEN_PREFIXES)
             and user_needs_mfa_enrolment(user)
         ):
+            if request.method == "GET" and request.path != reverse("portal:home"):
+                request.session[RESUME_AFTER_ENROLMENT] = request.get_full_path()
             messages.info(
                 request,
                 "Your organization requires a second factor. Set up an authenticator app or a security key "

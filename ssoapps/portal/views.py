@@ -8,17 +8,22 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from ssoapps.models import Application
 
 from . import selectors, services
 from .forms import TileSearchForm
+from .middleware import RESUME_AFTER_ENROLMENT
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The portal home: one tile per app the user may use, filtered by the search box."""
+    resume = request.session.pop(RESUME_AFTER_ENROLMENT, None)
+    if resume and url_has_allowed_host_and_scheme(resume, allowed_hosts=None):
+        return redirect(resume)  # back to the app (or parked SSO request) that sent them to enrol
     form = TileSearchForm(request.GET or None)
     search = form.cleaned_data["q"] if form.is_valid() else ""
     tiles = selectors.portal_tiles(user=request.user, search=search)
