@@ -6,6 +6,7 @@ Ctrl-C stops every process.
 """
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +26,12 @@ def redis_answers(url: str) -> bool:
         return False
 
 
+def _stop(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM ends the demo like Ctrl-C: the embedded Redis goes too
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop)
     env = dict(os.environ)
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     embedded = None
