@@ -233,3 +233,28 @@ def test_security_key_enrolment_and_sign_in_with_a_virtual_authenticator(portal,
     page.wait_for_url(f"{base}/")
     assert tile_labels(page) == ["Handbook"]
     assert Event.objects.filter(service="portal", event_type="mfa_enroll", message__icontains="security key").exists()
+
+
+def test_sp_initiated_login_in_an_organization_requiring_mfa_enrols_then_continues_to_the_sp(
+    portal, demo_sp, page, org
+):
+    org.require_mfa = True
+    org.save()
+    page.goto(f"{demo_sp}/")
+    page.click("#sso-login")
+    page.wait_for_url(re.compile(rf"{re.escape(portal.url)}/accounts/login/.*"))
+    sign_in(page, portal.url)
+    page.wait_for_url(re.compile(r".*/accounts/2fa/$"))
+    assert "requires a second factor" in page.content()
+    page.goto(f"{portal.url}{reverse('mfa_activate_totp')}")
+    if "/reauthenticate/" in page.url:
+        page.fill("input[name=password]", PASSWORD)
+        with page.expect_navigation():
+            page.click("main button[type=submit]")
+    secret = re.search(r"\b([A-Z2-7]{32})\b", page.content()).group(1)
+    page.fill("input[name=code]", totp_code(secret))
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+    page.click("header a:has-text('Apps')")  # from the recovery codes page back to the portal…
+    page.wait_for_url(f"{demo_sp}/")  # …which continues the parked request to the SP
+    assert page.locator("#signed-in-user").inner_text() == EMAIL

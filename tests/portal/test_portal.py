@@ -125,6 +125,9 @@ def test_organization_requiring_mfa_sends_users_to_enrol_first(
     assert response.status_code == 302
     assert Authenticator.objects.filter(user=alice, type=Authenticator.Type.TOTP).exists()
     assert portal_events("mfa_enroll").filter(message__icontains="authenticator app").exists()
+    # The portal home continues where she was going before she was sent to enrol (the last app she opened).
+    response = client.get(reverse("portal:home"))
+    assert response.status_code == 302 and response.url == "/saml2/team-wiki"
     assert client.get(reverse("portal:home")).status_code == 200
 
 
