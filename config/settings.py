@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -10,7 +11,8 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-change-me")
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-change-me"
+SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -19,10 +21,8 @@ SSO_BASE_URL = env.str("SSO_BASE_URL", default="http://127.0.0.1:8000").rstrip("
 
 # Fernet keys for secrets at rest (private keys, SCIM tokens). The first encrypts; all decrypt,
 # so a new key is rotated in by putting it first and re-encrypting with `manage.py rotate_keys`.
-FIELD_ENCRYPTION_KEYS = env.list(
-    "FIELD_ENCRYPTION_KEYS",
-    default=["bGFueWFyZC1kZXZlbG9wbWVudC1vbmx5LWtleS0wMDA="],
-)
+DEVELOPMENT_ENCRYPTION_KEYS = ["bGFueWFyZC1kZXZlbG9wbWVudC1vbmx5LWtleS0wMDA="]
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=DEVELOPMENT_ENCRYPTION_KEYS)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -187,4 +187,9 @@ if SECURE_DEPLOYMENT:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or FIELD_ENCRYPTION_KEYS == DEVELOPMENT_ENCRYPTION_KEYS:
+        raise ImproperlyConfigured(
+            "SECURE_DEPLOYMENT is on but SECRET_KEY or FIELD_ENCRYPTION_KEYS still has its development value. "
+            "Set both in the environment (see .env.example)."
+        )
