@@ -214,3 +214,23 @@ def test_a_recovery_code_signs_in_once_when_the_phone_is_lost(client, alice):
     response = client.post(reverse("mfa_authenticate"), {"code": code})
     assert "Incorrect code." in response.content.decode()  # each recovery code works once
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["mfa_index", "account_change_password", "account_logout", "mfa_activate_totp", "mfa_add_webauthn"],
+)
+def test_account_pages_use_the_portal_layout_with_the_organization_name(client, alice, name):
+    sign_in(client, alice.email)  # a fresh sign-in, so the MFA pages do not ask for the password again
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert '<a class="brand"' in page and "Org A" in page
+
+
+@pytest.mark.parametrize("name", ["account_login", "account_reset_password"])
+def test_anonymous_pages_use_the_portal_layout_and_offer_no_signup(client, name):
+    page = client.get(reverse(name)).content.decode()
+    assert '<a class="brand"' in page and "Lanyard" in page
+    assert "sign up" not in page.lower()
