@@ -255,6 +255,8 @@ def application_sp_metadata_apply(*, application: Application, document: bytes, 
         metadata = sp_metadata_parse(document)
     except SamlRefusal as exc:
         raise ValidationError(exc.message) from exc
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
     changes = []
     updates = {
         "sp_entity_id": metadata.entity_id,

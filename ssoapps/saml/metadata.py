@@ -49,7 +49,9 @@ def sp_metadata_parse(document: bytes) -> SpMetadata:
     if sp is None:
         raise ValueError("This file holds no SP metadata (no SPSSODescriptor). Upload the app's SAML SP metadata.")
     services = [s for s in sp.findall(f"{{{NS_MD}}}AssertionConsumerService") if s.get("Binding") == BINDING_POST]
-    services.sort(key=lambda s: (s.get("isDefault") != "true", int(s.get("index") or 0)))
+    services.sort(
+        key=lambda s: (s.get("isDefault") != "true", int(s.get("index", "0")) if s.get("index", "0").isdigit() else 0)
+    )
     certificate = ""
     for key_descriptor in sp.findall(f"{{{NS_MD}}}KeyDescriptor"):
         if key_descriptor.get("use") in (None, "signing"):

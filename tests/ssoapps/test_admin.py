@@ -214,6 +214,16 @@ def test_upload_bad_sp_metadata_is_refused_with_a_sentence(admin_client, org):
     assert response.status_code == 200 and "not allowed" in response.content.decode()
 
 
+def test_upload_metadata_that_is_not_sp_metadata(admin_client, org):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    app = application_in(org)
+    url = reverse("admin:ssoapps_application_sp_metadata", args=[app.pk])
+    idp_metadata = admin_client.get(f"/saml2/{app.idp_slug}/metadata").content
+    response = admin_client.post(url, {"metadata": SimpleUploadedFile("idp.xml", idp_metadata)})
+    assert response.status_code == 200 and "no SP metadata" in response.content.decode()
+
+
 def test_stage_and_promote_a_key(admin_client, org):
     app = application_in(org)
     old = app.signing_keys.get()
