@@ -26,8 +26,9 @@ from directory.tenancy import TenantScopedAdmin, organization_of, tenant_path_of
 
 from . import services
 from .authentication import VIEW_PERMISSION
-from .models import DEFAULT_RETENTION_DAYS, EVENT_TYPES, ApiKey, Event, RetentionPolicy
+from .models import DEFAULT_RETENTION_DAYS, EVENT_TYPES, ApiKey, Event, RetentionPolicy, WebhookTarget
 from .selectors import events_for_resource
+from .webhooks import SIGNATURE_HEADER, webhook_create, webhook_url_check
 
 COUNT_CAP = 1_000  # ten pages; deeper than that, narrow the filters or export
 EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -269,6 +270,24 @@ class RecentEventsMixin:
         return fieldsets
 
 
+def shown_once(model_admin, request, obj, *, secret: str, intro: str, usage: str) -> TemplateResponse:
+    """The page that shows a new secret once, right after it was created; never cached."""
+    opts = model_admin.model._meta
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Copy it now",
+        "object": obj,
+        "secret": secret,
+        "intro": intro,
+        "usage": usage,
+        "opts": opts,
+        "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+    }
+    response = TemplateResponse(request, "admin/insights/shown_once.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(TenantScopedAdmin):
     """API keys for the query API: created here and shown once, revoked with an action."""
@@ -298,17 +317,15 @@ class ApiKeyAdmin(TenantScopedAdmin):
         obj._raw_key = raw_key  # shown once by response_add, never stored
 
     def response_add(self, request, obj, post_url_continue=None):
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Copy your API key",
-            "api_key": obj,
-            "raw_key": obj._raw_key,
-            "opts": self.model._meta,
-            "changelist_url": reverse("admin:insights_apikey_changelist"),
-        }
-        response = TemplateResponse(request, "admin/insights/apikey/created.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+        return shown_once(
+            self,
+            request,
+            obj,
+            secret=obj._raw_key,
+            intro=f"The API key “{obj.name}” was created. It is stored only as a hash.",
+            usage="Send it as “Authorization: Bearer <key>” to /api/insights/events. "
+            "If it is lost or leaks, revoke it and create a new one.",
+        )
 
     @admin.action(description="Revoke selected API keys", permissions=["change"])
     def revoke_keys(self, request, queryset):
@@ -344,3 +361,66 @@ class RetentionPolicyAdmin(TenantScopedAdmin):
             return
         obj.__dict__.update({k: v for k, v in policy.__dict__.items() if k != "_state"})
         obj._state.adding = False
+
+
+@admin.register(WebhookTarget)
+class WebhookTargetAdmin(TenantScopedAdmin):
+    """SIEM webhooks: new events are POSTed to the URL as signed JSON Lines batches, every minute."""
+
+    list_display = ("url", "active", "last_delivery_at", "last_delivered_id", "consecutive_failures", "last_error")
+    list_filter = ("active", "organization")
+    search_fields = ("url",)
+    readonly_fields = ("created_at", "last_delivered_id", "last_delivery_at", "last_error", "consecutive_failures")
+
+    def get_fields(self, request, obj=None):
+        fields = ["organization", "url"] if obj is None else ["organization", "url", "active", *self.readonly_fields]
+        return fields if request.user.is_superuser else [f for f in fields if f != "organization"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # the URL is fixed once created: the signing key is tied to the target, so a new URL is a new target
+        return self.readonly_fields if obj is None else ("url", *self.readonly_fields)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "url":
+            kwargs["assume_scheme"] = "https"  # "siem.example.com/x" means https, never plain http
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None:
+            base_clean = form.clean
+
+            def clean(form_self):
+                cleaned = base_clean(form_self)
+                if cleaned.get("url"):
+                    try:
+                        webhook_url_check(cleaned["url"])
+                    except ValidationError as exc:
+                        form_self.add_error("url", exc.message_dict["url"])
+                return cleaned
+
+            form = type(form.__name__, (form,), {"clean": clean})
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            if "active" in form.changed_data and obj.active:
+                obj.consecutive_failures = 0
+            super().save_model(request, obj, form, change)
+            return
+        organization = organization_of(request) or obj.organization
+        target, key = webhook_create(organization=organization, url=obj.url, actor=request.user)
+        obj.__dict__.update({k: v for k, v in target.__dict__.items() if k != "_state"})
+        obj._state.adding = False
+        obj._signing_key = key
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return shown_once(
+            self,
+            request,
+            obj,
+            secret=obj._signing_key,
+            intro=f"Events recorded from now on will be sent to {obj.url}. This is the signing key.",
+            usage=f"Each POST carries “{SIGNATURE_HEADER}: sha256=<HMAC-SHA256 of the body with this key, hex>”; "
+            "check it before trusting a batch.",
+        )

@@ -57,6 +57,8 @@ EVENT_TYPES = (
     "insights_api_key_revoke",
     "insights_retention_update",
     "insights_retention_prune",
+    "insights_webhook_create",
+    "insights_webhook_disable",
 )
 
 
@@ -174,3 +176,22 @@ class RetentionPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"Keep {self.retention_days} days of events ({self.organization.slug})"
+
+
+class WebhookTarget(models.Model):
+    """A SIEM endpoint the organization's events are streamed to, in order, as JSON Lines batches."""
+
+    organization = models.ForeignKey("directory.Organization", on_delete=models.CASCADE, related_name="event_webhooks")
+    url = models.URLField(max_length=500, help_text="HTTPS endpoint that accepts POSTed JSON Lines.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_delivered_id = models.BigIntegerField(default=0, editable=False, help_text="Events up to this id were sent.")
+    last_delivery_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.CharField(max_length=500, blank=True, editable=False)
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = "event webhook"
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.organization.slug})"

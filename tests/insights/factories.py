@@ -3,7 +3,7 @@
 import factory
 
 from insights import services
-from insights.models import ApiKey, Event, RetentionPolicy
+from insights.models import ApiKey, Event, RetentionPolicy, WebhookTarget
 from tests.factories import ROW_BUILDERS, OrganizationFactory
 
 
@@ -29,3 +29,6 @@ class RetentionPolicyFactory(factory.django.DjangoModelFactory):
 
 ROW_BUILDERS[ApiKey] = lambda org: api_key_in(org)[0]
 ROW_BUILDERS[RetentionPolicy] = lambda org: RetentionPolicyFactory(organization=org)
+ROW_BUILDERS[WebhookTarget] = lambda org: WebhookTarget.objects.create(
+    organization=org, url=f"https://siem.{org.slug}.example/events"
+)

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def create_key_in_admin(admin_client, name="SIEM export"):
     response = admin_client.post(reverse("admin:insights_apikey_add"), {"name": name})
     assert response.status_code == 200, response.content
-    secret = re.search(r'id="api-key"[^>]*>([^<]+)<', response.content.decode()).group(1)
+    secret = re.search(r'id="secret-value"[^>]*>([^<]+)<', response.content.decode()).group(1)
     return response, secret
 
 

@@ -77,14 +77,15 @@ def test_the_rq_job_prunes_when_a_worker_runs_it(org, redis_queues):
     assert list(Event.objects.filter(organization=org).exclude(event_type="insights_retention_prune")) == [kept]
 
 
-def test_the_schedule_hook_registers_the_job_with_an_rq_cron_scheduler(redis_queues):
+def test_the_schedule_hook_registers_the_jobs_with_an_rq_cron_scheduler(redis_queues):
     queue = redis_queues[jobs.RETENTION_QUEUE]
     scheduler = CronScheduler(connection=queue.connection)
     jobs.schedule(scheduler.register)
-    (cron_job,) = scheduler.get_jobs()
-    assert cron_job.func is jobs.retention_prune
-    assert cron_job.queue_name == jobs.RETENTION_QUEUE
-    assert cron_job.interval == jobs.RETENTION_INTERVAL_SECONDS
+    registered = {cron_job.func: cron_job for cron_job in scheduler.get_jobs()}
+    assert set(registered) == {jobs.retention_prune, jobs.webhooks_deliver}
+    assert registered[jobs.retention_prune].queue_name == jobs.RETENTION_QUEUE
+    assert registered[jobs.retention_prune].interval == jobs.RETENTION_INTERVAL_SECONDS
+    assert registered[jobs.webhooks_deliver].interval == jobs.WEBHOOK_INTERVAL_SECONDS
 
 
 def test_admin_sets_retention_days_and_sees_the_last_run(admin_client, org):
