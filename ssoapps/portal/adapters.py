@@ -24,5 +24,6 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             messages.warning(
                 request,
                 "The link you followed pointed to another site, so it was ignored and you were taken to your portal.",
+                fail_silently=True,
             )
         return safe

@@ -25,8 +25,8 @@ class Tile:
 
 
 def applications_in_portal(*, user: User, search: str = "") -> QuerySet[Application]:
-    """Apps this user is authorized for and that are shown in the portal, optionally filtered by a search term."""
-    applications = sso_selectors.applications_for_user(user=user).filter(show_in_portal=True)
+    """Apps this user is authorized for, switched on and shown in the portal, optionally filtered by a search term."""
+    applications = sso_selectors.applications_for_user(user=user).filter(show_in_portal=True, sso_active=True)
     term = search.strip()
     if term:
         applications = applications.filter(Q(label__icontains=term) | Q(description__icontains=term))

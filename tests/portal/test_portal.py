@@ -234,3 +234,12 @@ def test_anonymous_pages_use_the_portal_layout_and_offer_no_signup(client, name)
     page = client.get(reverse(name)).content.decode()
     assert '<a class="brand"' in page and "Lanyard" in page
     assert "sign up" not in page.lower()
+
+
+def test_a_switched_off_app_has_no_tile_and_cannot_be_launched(client, alice, tiles):
+    from ssoapps.services import application_deactivate
+
+    application_deactivate(application=tiles["wiki"])
+    client.force_login(alice)
+    assert tile_labels(client.get(reverse("portal:home"))) == ["Docs Bookmark"]
+    assert client.get(reverse("portal:launch", kwargs={"slug": "team-wiki"})).status_code == 403
