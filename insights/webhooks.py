@@ -133,20 +133,45 @@ def _fail(target: WebhookTarget, message: str) -> None:
         )
 
 
+def _horizon(target: WebhookTarget, cutoff: datetime) -> int | None:
+    """The organization's lowest event id that has not settled yet; nothing at or above it may be sent.
+
+    An event's timestamp is taken before its id, so a settled event can carry a higher id than a
+    younger one; sending it would move the pointer past the younger one for good.
+    """
+    return (
+        Event.objects.filter(organization_id=target.organization_id, timestamp__gte=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def _skip_ahead(target: WebhookTarget, cutoff: datetime, horizon: int | None) -> None:
+    """Move a quiet target's pointer past other organizations' settled events, so its next scan starts near the end."""
+    settled = Event.objects.filter(timestamp__lt=cutoff).order_by("-id").values_list("id", flat=True).first()
+    if settled is None:
+        return
+    if horizon is not None:
+        settled = min(settled, horizon - 1)
+    if settled > target.last_delivered_id:
+        target.last_delivered_id = settled
+        WebhookTarget.objects.filter(pk=target.pk).update(last_delivered_id=settled)
+
+
 def webhook_deliver(*, target: WebhookTarget, now: datetime | None = None) -> int:
     """Send a target the events it has not acknowledged yet, oldest first; returns how many were accepted."""
     cutoff = (now or timezone.now()) - SETTLE
+    horizon = _horizon(target, cutoff)
     key = webhook_signing_key(target=target)
     sent = 0
     for _ in range(MAX_BATCHES_PER_RUN):
-        rows = list(
-            Event.objects.filter(
-                organization_id=target.organization_id, id__gt=target.last_delivered_id, timestamp__lt=cutoff
-            )
-            .order_by("id")
-            .values(*EVENT_FIELDS)[:BATCH_SIZE]
-        )
+        pending = Event.objects.filter(organization_id=target.organization_id, id__gt=target.last_delivered_id)
+        if horizon is not None:
+            pending = pending.filter(id__lt=horizon)
+        rows = list(pending.order_by("id").values(*EVENT_FIELDS)[:BATCH_SIZE])
         if not rows:
+            _skip_ahead(target, cutoff, horizon)
             break
         body = "".join(json.dumps(event_as_json(row), separators=(",", ":")) + "\n" for row in rows).encode()
         try:

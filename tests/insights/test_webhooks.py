@@ -172,3 +172,25 @@ def test_the_admin_refuses_a_private_url_with_a_sentence(admin_client, settings)
     assert response.status_code == 200
     assert not WebhookTarget.objects.exists()
     assert "private or local address" in response.content.decode()
+
+
+def test_a_quiet_organizations_pointer_moves_past_other_organizations_events(receiver, org, other_org):
+    target, _ = webhooks.webhook_create(organization=org, url=receiver.url)
+    busy = [event(other_org, ago=timedelta(seconds=30)) for _ in range(5)]
+    assert webhooks.webhook_deliver(target=target, now=later()) == 0
+    target.refresh_from_db()
+    assert target.last_delivered_id == busy[-1].pk  # the next run does not rescan them
+    ours = event(org, ago=timedelta(seconds=20))
+    assert webhooks.webhook_deliver(target=target, now=later()) == 1
+    assert receiver.ids() == [[ours.pk]]
+
+
+def test_a_settled_event_is_held_back_behind_a_younger_one_with_a_lower_id(receiver, org):
+    target, _ = webhooks.webhook_create(organization=org, url=receiver.url)
+    young = event(org, ago=timedelta(seconds=1))  # lower id, not settled yet
+    settled = event(org, ago=timedelta(seconds=30))  # higher id, settled
+    assert webhooks.webhook_deliver(target=target) == 0
+    target.refresh_from_db()
+    assert target.last_delivered_id < young.pk
+    assert webhooks.webhook_deliver(target=target, now=later()) == 2
+    assert receiver.ids() == [[young.pk, settled.pk]]
