@@ -3,12 +3,13 @@
 import base64
 import datetime as dt
 import secrets
+import threading
 from contextlib import nullcontext
 from dataclasses import dataclass
-from functools import cache
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from directory.models import User, UserState
@@ -55,11 +56,37 @@ def _lookup_queryset(*, slug: str, user_id: int | None) -> QuerySet[Application]
     return Application.objects.annotate(**annotations).filter(idp_slug=slug)
 
 
-@cache
-def _lookup_sql(alias: str, with_user: bool) -> tuple[str, tuple]:
-    """The lookup's SQL, compiled once per process: building it with the ORM costs ~10x running it."""
-    queryset = _lookup_queryset(slug=_SLUG_SENTINEL, user_id=_USER_SENTINEL if with_user else None)
-    return queryset.query.get_compiler(alias).as_sql()
+_compiled = threading.local()
+
+
+@dataclass(frozen=True)
+class _CompiledLookup:
+    """The lookup's SQL with its converters, compiled by the ORM once per thread (compiling costs more than running)."""
+
+    compiler: SQLCompiler
+    sql: str
+    params: tuple
+    converters: dict
+    field_names: list[str]
+    annotations: dict[str, int]
+
+
+def _lookup_compiled(alias: str, with_user: bool) -> _CompiledLookup:
+    cache = _compiled.__dict__.setdefault("lookups", {})
+    key = (alias, with_user)
+    if key not in cache:
+        queryset = _lookup_queryset(slug=_SLUG_SENTINEL, user_id=_USER_SENTINEL if with_user else None)
+        compiler = queryset.query.get_compiler(alias)
+        sql, params = compiler.as_sql()
+        cache[key] = _CompiledLookup(
+            compiler=compiler,
+            sql=sql,
+            params=params,
+            converters=compiler.get_converters([column[0] for column in compiler.select]),
+            field_names=[f.attname for f in Application._meta.concrete_fields],
+            annotations=dict(compiler.annotation_col_map),
+        )
+    return cache[key]
 
 
 def sso_application_get(*, slug: str, user: User | None = None) -> Application:
@@ -69,9 +96,16 @@ def sso_application_get(*, slug: str, user: User | None = None) -> Application:
     theirs is authorized: the launch path stays at a handful of queries.
     """
     user_id = user.pk if user is not None and user.is_authenticated else None
-    sql, params = _lookup_sql(DEFAULT_DB_ALIAS, user_id is not None)
-    params = tuple(slug if p == _SLUG_SENTINEL else user_id if p == _USER_SENTINEL else p for p in params)
-    application = next(iter(Application.objects.raw(sql, params)), None)
+    lookup = _lookup_compiled(DEFAULT_DB_ALIAS, user_id is not None)
+    params = tuple(slug if p == _SLUG_SENTINEL else user_id if p == _USER_SENTINEL else p for p in lookup.params)
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(lookup.sql, params)
+        rows = cursor.fetchmany(1)
+    application = None
+    for row in lookup.compiler.apply_converters(rows, lookup.converters):
+        application = Application.from_db(DEFAULT_DB_ALIAS, lookup.field_names, row[: len(lookup.field_names)])
+        for name, position in lookup.annotations.items():
+            setattr(application, name, row[position])
     if application is not None and user_id is not None and user.organization_id == application.organization_id:
         # the same organization object the request already loaded for the user: no second fetch
         Application.organization.field.set_cached_value(application, user.organization)
