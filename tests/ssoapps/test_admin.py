@@ -289,3 +289,20 @@ def test_attribute_statements_must_name_a_directory_attribute(admin_client, org)
     page = admin_client.post(url, data)
     assert page.status_code == 200
     assert re.search(r"Each attribute needs a name", page.content.decode())
+
+
+def test_operator_chooses_the_organization(client, org, django_user_model):
+    operator = django_user_model.objects.create_superuser("ops@lanyard.test", "pw-ops-123456")
+    client.force_login(operator)
+    page = client.get(ADD, {"catalog": "zoom"})
+    assert page.status_code == 200 and 'name="organization"' in page.content.decode()
+    data = form_data(page)
+    data.update(
+        organization=str(org.pk),
+        sp_entity_id="acme.zoom.us",
+        acs_urls="https://acme.zoom.us/saml/SSO",
+    )
+    assert client.post(ADD + "?catalog=zoom", data).status_code == 302
+    app = Application.objects.get()
+    assert app.organization == org and app.idp_slug == "zoom"
+    assert client.get(reverse("admin:ssoapps_application_change", args=[app.pk])).status_code == 200
