@@ -56,6 +56,12 @@ def signing_key_load(version: str, load_pems: Callable[[], tuple[str, str]]) -> 
     return key
 
 
+def signing_key_cache_clear() -> None:
+    """Forget every loaded key (a new process starts this way)."""
+    with _key_cache_lock:
+        _key_cache.clear()
+
+
 def sign(element: etree._Element, *, key: xmlsec.Key, algorithm: str, after: etree._Element) -> None:
     """Add an enveloped signature over `element` (referenced by its ID), placed right after `after`."""
     signature = xmlsec.template.create(
