@@ -18,19 +18,17 @@ class RedisRateLimiter(RateLimiter):
     def wait(self) -> None:
         """Block until this second's budget allows one more request (and no pause is on)."""
         while True:
-            pause_ms = self.redis.pttl(f"{self.prefix}:pause")
-            if pause_ms and pause_ms > 0:
-                time.sleep(pause_ms / 1000)
-                continue
-            if not self.rate:
-                return
             now = time.time()
             window = f"{self.prefix}:rate:{int(now)}"
             pipe = self.redis.pipeline()
+            pipe.pttl(f"{self.prefix}:pause")
             pipe.incr(window)
             pipe.expire(window, 2)
-            count = pipe.execute()[0]
-            if count <= self.rate:
+            pause_ms, count, _ = pipe.execute()
+            if pause_ms and pause_ms > 0:
+                time.sleep(pause_ms / 1000)
+                continue
+            if not self.rate or count <= self.rate:
                 return
             time.sleep(max(0.001, int(now) + 1 - now))
 

@@ -333,29 +333,32 @@ def _accounts_mark(*, integration: Integration, users: Iterable[User], create: b
     if not users:
         return []
     now = timezone.now()
-    existing = dict(
-        ProvisionedAccount.objects.filter(integration=integration, user__in=users).values_list("user_id", "pk")
-    )
-    for user in users:
-        if user.pk in existing:
-            continue
-        if create:
-            account = ProvisionedAccount.objects.create(
-                integration=integration,
-                user=user,
-                user_snapshot=_snapshot(user),
-                dirty=True,
-                generation=1,
-                marked_at=now,
-            )
-            existing[user.pk] = account.pk
-    ids = list(existing.values())
+    existing = {
+        user_id: (pk, snapshot)
+        for user_id, pk, snapshot in ProvisionedAccount.objects.filter(
+            integration=integration, user__in=users
+        ).values_list("user_id", "pk", "user_snapshot")
+    }
+    ids = [pk for pk, _snapshot in existing.values()]
     ProvisionedAccount.objects.filter(pk__in=ids).update(dirty=True, generation=F("generation") + 1, marked_at=now)
-    for user in users:  # keep the snapshot current (email may have changed)
-        if user.pk in existing:
-            ProvisionedAccount.objects.filter(pk=existing[user.pk]).exclude(user_snapshot=_snapshot(user)).update(
-                user_snapshot=_snapshot(user)
-            )
+    stale = [  # keep the snapshot current (the email may have changed)
+        ProvisionedAccount(pk=existing[u.pk][0], user_snapshot=_snapshot(u))
+        for u in users
+        if u.pk in existing and existing[u.pk][1] != _snapshot(u)
+    ]
+    ProvisionedAccount.objects.bulk_update(stale, ["user_snapshot"], batch_size=500)
+    if create:
+        new = ProvisionedAccount.objects.bulk_create(
+            [
+                ProvisionedAccount(
+                    integration=integration, user=u, user_snapshot=_snapshot(u), dirty=True, generation=1, marked_at=now
+                )
+                for u in users
+                if u.pk not in existing
+            ],
+            batch_size=1000,
+        )
+        ids += [a.pk for a in new]
     if enqueue and ids and integration.status in (IntegrationStatus.ACTIVE, IntegrationStatus.FAILING):
         integration_id = integration.pk
         transaction.on_commit(lambda: queueing.enqueue_accounts(integration_id=integration_id, account_ids=ids))
@@ -443,6 +446,19 @@ class _Reconciler:
         self.capabilities = integration.capabilities or {}
         self._remote_cache: list[dict] | None = None
         self._cache_lock = threading.Lock()
+        self._in_scope: set[int] | None = None  # user ids, when prefetched for a batch
+        self.succeeded = False
+
+    def prefetch(self, accounts: list[ProvisionedAccount]) -> None:
+        """Read the scope of a whole batch in one query, and mark its creates as in flight in one write."""
+        user_ids = [a.user_id for a in accounts if a.user_id]
+        self._in_scope = set(
+            selectors.users_in_scope(integration=self.integration).filter(pk__in=user_ids).values_list("pk", flat=True)
+        )
+        in_flight = [a.pk for a in accounts if a.lookup_done and not a.remote_id]
+        ProvisionedAccount.objects.filter(pk__in=in_flight).update(lookup_done=False)
+        for account in accounts:
+            account.create_marked = account.pk in in_flight
 
     # lookups
     def _find(self, account: ProvisionedAccount) -> dict | None:
@@ -500,7 +516,11 @@ class _Reconciler:
         user = account.user
         if user is None or account.user_deleted:
             return AccountState.DELETED, {}
-        if not selectors.user_in_scope(integration=self.integration, user=user):
+        if self._in_scope is not None:
+            in_scope = user.pk in self._in_scope
+        else:
+            in_scope = selectors.user_in_scope(integration=self.integration, user=user)
+        if not in_scope:
             return AccountState.INACTIVE, {}
         payload = selectors.user_payload(integration=self.integration, user=user)
         return (AccountState.ACTIVE if user.state == UserState.ACTIVE else AccountState.INACTIVE), payload
@@ -520,7 +540,7 @@ class _Reconciler:
         account.last_error = ""
         account.last_synced_at = timezone.now()
         self._save(account, generation=generation, clean=True)
-        _integration_succeeded(integration=self.integration)
+        self.succeeded = True
         return True
 
     def _apply(self, account: ProvisionedAccount, state: str, payload: dict) -> None:
@@ -560,7 +580,7 @@ class _Reconciler:
         )
 
     def _create(self, account: ProvisionedAccount, payload: dict) -> None:
-        if account.lookup_done:
+        if account.lookup_done and not getattr(account, "create_marked", False):
             # a create is in flight: if we crash after the app answers, the next run looks the user up first
             ProvisionedAccount.objects.filter(pk=account.pk).update(lookup_done=False)
             account.lookup_done = False
@@ -686,7 +706,7 @@ def _lease(account_ids: list[int]) -> tuple[str, list[ProvisionedAccount]]:
     token = uuid.uuid4().hex
     now = timezone.now()
     until = now + timedelta(seconds=_setting("PROVISIONING_LEASE_SECONDS", 120))
-    ProvisionedAccount.objects.filter(pk__in=account_ids).filter(
+    ProvisionedAccount.objects.filter(pk__in=account_ids, dirty=True).filter(
         Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     ).update(lease_token=token, lease_until=until)
     accounts = list(
@@ -730,6 +750,7 @@ def accounts_reconcile(*, integration: Integration, account_ids: list[int]) -> i
             _token, accounts = _lease(pending)
             if not accounts:
                 break
+            reconciler.prefetch(accounts)
             in_sync += _run(reconciler, accounts, concurrency=concurrency)
             pending = list(
                 ProvisionedAccount.objects.filter(
@@ -738,6 +759,8 @@ def accounts_reconcile(*, integration: Integration, account_ids: list[int]) -> i
             )
             if not pending:
                 break
+    if reconciler.succeeded:
+        _integration_succeeded(integration=integration)
     return in_sync
 
 
@@ -785,8 +808,10 @@ def integration_sync(*, integration: Integration, list_remote: bool) -> int:
     integration = Integration.objects.select_related("application__organization").get(pk=integration.pk)
     if not integration.is_running:
         return 0
-    dirty = ProvisionedAccount.objects.filter(integration=integration, dirty=True)
-    if list_remote:
+    dirty_ids = list(
+        ProvisionedAccount.objects.filter(integration=integration, dirty=True).values_list("pk", flat=True)
+    )
+    if list_remote and dirty_ids:
         with integration_client(integration=integration, on_attempt=_attempt_recorder(integration)) as client:
             try:
                 remote_users = client.users_all()
@@ -794,10 +819,11 @@ def integration_sync(*, integration: Integration, list_remote: bool) -> int:
                 _integration_failed(integration=integration, message=exc.message)
                 remote_users = None
         if remote_users is not None:
-            _adopt_listing(integration=integration, accounts=dirty, remote_users=remote_users)
-    ids = list(dirty.values_list("pk", flat=True))
-    queueing.enqueue_batches(integration_id=integration.pk, account_ids=ids)
-    return len(ids)
+            # only accounts nobody is reconciling right now: a listing is a snapshot, older than their work
+            _token, accounts = _lease(dirty_ids)
+            _adopt_listing(integration=integration, accounts=accounts, remote_users=remote_users)
+    queueing.enqueue_batches(integration_id=integration.pk, account_ids=dirty_ids)
+    return len(dirty_ids)
 
 
 def _adopt_listing(*, integration: Integration, accounts, remote_users: list[dict]) -> None:
@@ -809,7 +835,8 @@ def _adopt_listing(*, integration: Integration, accounts, remote_users: list[dic
             if isinstance(entry, dict) and entry.get("value"):
                 by_email.setdefault(str(entry["value"]).lower(), remote)
     changed = []
-    for account in accounts.select_related("user"):
+    for account in accounts:
+        account.lease_token, account.lease_until = "", None
         if account.remote_id:
             remote = by_id.get(account.remote_id)
             if remote is None:  # gone from the app: create it again if it should exist
@@ -832,7 +859,9 @@ def _adopt_listing(*, integration: Integration, accounts, remote_users: list[dic
         account.lookup_done = True
         changed.append(account)
     ProvisionedAccount.objects.bulk_update(
-        changed, ["remote_id", "last_payload", "sent_state", "lookup_done"], batch_size=500
+        changed,
+        ["remote_id", "last_payload", "sent_state", "lookup_done", "lease_token", "lease_until"],
+        batch_size=500,
     )
 
 
