@@ -307,3 +307,19 @@ def test_operator_chooses_the_organization(client, org, django_user_model):
     app = Application.objects.get()
     assert app.organization == org and app.idp_slug == "zoom"
     assert client.get(reverse("admin:ssoapps_application_change", args=[app.pk])).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        "ssoapps_application_certificate",
+        "ssoapps_application_metadata",
+        "ssoapps_application_keys",
+        "ssoapps_application_sp_metadata",
+    ],
+)
+def test_extra_admin_pages_of_another_organization_are_not_found(admin_client, other_org, view):
+    foreign = application_in(other_org)
+    assert admin_client.get(reverse(f"admin:{view}", args=[foreign.pk])).status_code == 404
+    assert admin_client.post(reverse(f"admin:{view}", args=[foreign.pk]), {"do": "stage"}).status_code == 404
+    assert foreign.signing_keys.count() == 1
