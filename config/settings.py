@@ -15,6 +15,8 @@ DEVELOPMENT_SECRET_KEY = "insecure-development-key-change-me"
 SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# How many reverse proxies in front of Lanyard append to X-Forwarded-For (0: use the socket address).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # Public base URL of this IdP, used in SAML metadata, entity IDs and links in emails.
 SSO_BASE_URL = env.str("SSO_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
