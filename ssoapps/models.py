@@ -187,6 +187,8 @@ class Application(TenantOwned):
         errors: dict[str, str] = {}
         if self.catalog_key not in catalog():
             errors["catalog_key"] = f"“{self.catalog_key}” is not in the application catalog."
+        elif self.is_bookmark and not self.bookmark_url:
+            errors["bookmark_url"] = "Enter the address the bookmark tile opens."
         for name in self.placeholder_fields():
             errors[name] = f"Replace {PLACEHOLDER} with your own ID from the app's SSO settings before saving."
         if not isinstance(self.acs_urls, list) or not all(isinstance(u, str) and u for u in self.acs_urls):
