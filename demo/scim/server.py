@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 
 from scim2_models import ScimProvider
 from scim2_server.memory import InMemoryStorage
@@ -112,7 +112,10 @@ class DemoScimApp:
             return self._users_page(start_response)
         return self._scim(environ, start_response, path)
 
-    def _error(self, start_response, status: str, detail: str, headers=()):
+    def _error(self, environ, start_response, status: str, detail: str, headers=()):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length:  # the connection is kept alive: the unread body must not become the next request
+            environ["wsgi.input"].read(length)
         body = json.dumps(
             {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": status[:3], "detail": detail}
         ).encode()
@@ -136,16 +139,16 @@ class DemoScimApp:
                     header = ("Retry-After", str(quirks.throttle_seconds))
                 else:
                     header = ("X-RateLimit-Reset", str(int(time.time()) + quirks.throttle_seconds))
-                return self._error(start_response, "429 Too Many Requests", "Slow down.", [header])
+                return self._error(environ, start_response, "429 Too Many Requests", "Slow down.", [header])
             if quirks.fail_every and n % quirks.fail_every == 0:
                 status = "500"
-                return self._error(start_response, "500 Internal Server Error", "Something broke on our side.")
+                return self._error(environ, start_response, "500 Internal Server Error", "Something broke on our side.")
             if quirks.no_patch and method == "PATCH" and self._authorized(environ):
                 status = "501"
-                return self._error(start_response, "501 Not Implemented", "PATCH is not supported.")
+                return self._error(environ, start_response, "501 Not Implemented", "PATCH is not supported.")
             if quirks.no_filter and "filter=" in query and self._authorized(environ):
                 status = "400"
-                return self._error(start_response, "400 Bad Request", "Filtering is not supported.")
+                return self._error(environ, start_response, "400 Bad Request", "Filtering is not supported.")
             environ = {**environ, "SCRIPT_NAME": SCIM_PREFIX, "PATH_INFO": path[len(SCIM_PREFIX) :]}
 
             def recording_start_response(status_line, headers, exc_info=None):
@@ -186,6 +189,30 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
+    """HTTP/1.1 with keep-alive (wsgiref answers one request per connection), and no access log."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def handle(self):
+        self.close_connection = True
+        self._handle_one()
+        while not self.close_connection:
+            self._handle_one()
+
+    def _handle_one(self):
+        self.raw_requestline = self.rfile.readline(65537)
+        if not self.raw_requestline or len(self.raw_requestline) > 65536:
+            self.close_connection = True
+            return
+        if not self.parse_request():
+            return
+        handler = ServerHandler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
+        handler.http_version = "1.1"
+        handler.request_handler = self
+        handler.run(self.server.get_app())
+        self.wfile.flush()
+
     def log_message(self, format, *args):  # noqa: A002 - the base class's signature
         pass
 
