@@ -126,6 +126,27 @@ def integration_probe(*, integration: Integration, base_url: str, token: str) ->
     }
 
 
+def integration_check_change(
+    *, integration: Integration, base_url: str, token: str, actor: User | None = None
+) -> dict | None:
+    """Before saving a new URL or token of a running integration, check them against the app.
+
+    Records the refusal (idm_integration_update or idm_integration_reauth) and raises ValidationError
+    in plain words; returns the app's capabilities, or None when nothing needed checking.
+    """
+    if integration.status == IntegrationStatus.INACTIVE:
+        return None
+    token_changed = bool(token) and token != integration.token
+    if base_url == integration.base_url and not token_changed:
+        return None
+    try:
+        return integration_probe(integration=integration, base_url=base_url, token=token or integration.token)
+    except ValidationError as exc:
+        event_type = "idm_integration_reauth" if token_changed else "idm_integration_update"
+        _event(event_type, integration=integration, actor=actor, success=False, message=exc.messages[0])
+        raise
+
+
 def integration_configure(
     *, application, base_url: str, token: str, actor: User | None = None, rate_limit: int | None = None
 ) -> Integration:
@@ -176,10 +197,12 @@ def integration_activate(*, integration: Integration, actor: User | None = None)
     return integration
 
 
-def integration_update_url(*, integration: Integration, base_url: str, actor: User | None = None) -> Integration:
+def integration_update_url(
+    *, integration: Integration, base_url: str, actor: User | None = None, verified: bool = False
+) -> Integration:
     """Point the integration at a new SCIM base URL (checked against the app first when active)."""
     old = integration.base_url
-    if integration.status != IntegrationStatus.INACTIVE:
+    if integration.status != IntegrationStatus.INACTIVE and not verified:
         try:
             capabilities = integration_probe(integration=integration, base_url=base_url, token=integration.token)
         except ValidationError as exc:
@@ -200,11 +223,13 @@ def integration_update_url(*, integration: Integration, base_url: str, actor: Us
     return integration
 
 
-def integration_reauthenticate(*, integration: Integration, token: str, actor: User | None = None) -> Integration:
+def integration_reauthenticate(
+    *, integration: Integration, token: str, actor: User | None = None, verified: bool = False
+) -> Integration:
     """Replace the API token, after checking the new one against the app when provisioning is on."""
     if not token:
         raise ValidationError("Paste the new API token.")
-    if integration.status != IntegrationStatus.INACTIVE:
+    if integration.status != IntegrationStatus.INACTIVE and not verified:
         try:
             integration_probe(integration=integration, base_url=integration.base_url, token=token)
         except ValidationError as exc:
