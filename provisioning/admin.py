@@ -29,6 +29,13 @@ class IntegrationForm(forms.ModelForm):
         "re-authenticate with a new token.",
     )
 
+    base_url = forms.URLField(
+        label="SCIM base URL",
+        max_length=500,
+        assume_scheme="https",
+        help_text="The app's SCIM 2.0 endpoint, e.g. https://api.clickup.com/v2/scim/team/1234",
+    )
+
     class Meta:
         model = Integration
         fields = ["application", "base_url", "token", "rate_limit"]

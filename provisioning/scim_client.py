@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx2
 from scim2_client.engines.httpx2 import SyncSCIMClient
-from scim2_client.errors import SCIMClientException
+from scim2_client.errors import RequestNetworkException, SCIMClientException
 from scim2_models import Group, ScimProvider, ServiceProviderConfig, User
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -183,8 +183,17 @@ class ScimClient:
             try:
                 send(scim)
                 response = scim.last_response
-            except SCIMClientException as exc:  # network error or timeout
+            except RequestNetworkException as exc:  # network error or timeout
                 status, message = None, f"The app could not be reached ({exc.__cause__ or exc})."
+            except SCIMClientException as exc:
+                response = scim.last_response
+                kind = response.headers.get("content-type", "no content type") if response is not None else "nothing"
+                raise ScimError(
+                    f"The app answered {method} {path} with something that is not SCIM "
+                    f"(HTTP {response.status_code if response is not None else '?'}, {kind}). Check the SCIM base URL.",
+                    status=response.status_code if response is not None else None,
+                    permanent=True,
+                ) from exc
             else:
                 status = response.status_code if response is not None else None
                 body = _json(response)
