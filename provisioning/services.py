@@ -304,7 +304,9 @@ def integration_full_sync(*, integration: Integration, actor: User | None = None
         if record_event:
             _event("idm_integration_update", integration=integration, actor=actor, message="Full sync started.")
         integration_id = integration.pk
-        transaction.on_commit(lambda: queueing.enqueue_sync(integration_id=integration_id, list_remote=True))
+        transaction.on_commit(
+            lambda: queueing.enqueue_sync(integration_id=integration_id, list_remote=True), robust=True
+        )
     return count
 
 
@@ -387,7 +389,9 @@ def _accounts_mark(*, integration: Integration, users: Iterable[User], create: b
         ids += [a.pk for a in new]
     if enqueue and ids and integration.status in (IntegrationStatus.ACTIVE, IntegrationStatus.FAILING):
         integration_id = integration.pk
-        transaction.on_commit(lambda: queueing.enqueue_accounts(integration_id=integration_id, account_ids=ids))
+        transaction.on_commit(
+            lambda: queueing.enqueue_accounts(integration_id=integration_id, account_ids=ids), robust=True
+        )
     return ids
 
 
@@ -434,7 +438,8 @@ def accounts_mark_user_deleted(*, user: User) -> list[int]:
         if account.integration.status in (IntegrationStatus.ACTIVE, IntegrationStatus.FAILING):
             integration_id, account_ids = account.integration_id, [account.pk]
             transaction.on_commit(
-                lambda i=integration_id, a=account_ids: queueing.enqueue_accounts(integration_id=i, account_ids=a)
+                lambda i=integration_id, a=account_ids: queueing.enqueue_accounts(integration_id=i, account_ids=a),
+                robust=True,  # a lost enqueue is picked up by the sweep; it must not undo the directory write
             )
     return ids
 

@@ -168,7 +168,7 @@ class DemoScimApp:
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>".format(
                 html.escape(str(u.get("userName", ""))),
                 html.escape(", ".join(e.get("value", "") for e in u.get("emails") or [])),
-                html.escape(str((u.get("name") or {}).get("formatted") or u.get("displayName") or "")),
+                html.escape(_display_name(u)),
                 "active" if u.get("active", True) else "inactive",
             )
             for u in sorted(self.users(), key=lambda u: str(u.get("userName", "")).lower())
@@ -181,6 +181,12 @@ class DemoScimApp:
         ).encode()
         start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
         return [body]
+
+
+def _display_name(user: dict) -> str:
+    name = user.get("name") or {}
+    parts = " ".join(p for p in (name.get("givenName"), name.get("familyName")) if p)
+    return str(name.get("formatted") or user.get("displayName") or parts)
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):

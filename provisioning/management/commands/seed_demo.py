@@ -8,6 +8,7 @@ from django.db import transaction
 
 from directory.demo_data import DEMO_ADMIN_EMAIL, seed_directory
 from insights.context import bind
+from provisioning.demo_data import seed_integration
 from ssoapps.demo_data import seed_applications
 from ssoapps.portal.demo_data import seed_portal
 
@@ -21,13 +22,18 @@ class Command(BaseCommand):
         password = os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
         with bind(initiator_type="system"), transaction.atomic():
             organization = seed_directory(password=password)
-            seed_applications(organization=organization)
+            demo_sp = seed_applications(organization=organization)
+            integration = seed_integration(application=demo_sp)
             seed_portal(organization=organization)
         self.stdout.write(self.style.SUCCESS(f"Demo organization “{organization.name}” is ready."))
         self.stdout.write("  Admin:    http://127.0.0.1:8000/admin/")
         self.stdout.write(f"  Sign in:  {DEMO_ADMIN_EMAIL} (or alice@, bob@, carol@, dave@acme.example)")
         self.stdout.write("  Portal:   http://127.0.0.1:8000/")
         self.stdout.write("  Demo SP:  .venv/bin/python demo/sp/manage.py runserver 127.0.0.1:8001")
+        self.stdout.write(
+            f"  SCIM:     .venv/bin/python -m demo.scim --port 8002 (users page http://127.0.0.1:8002/); "
+            f"integration {integration.get_status_display().lower()}"
+        )
         if os.environ.get("DEMO_PASSWORD"):
             self.stdout.write("  Password: the value of DEMO_PASSWORD")
         else:
