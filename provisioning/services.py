@@ -33,7 +33,7 @@ from .scim_client import Attempt, RetryPolicy, ScimClient, ScimError, ScimResult
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100  # accounts per batch job
-COMMIT_CHUNK = 10  # accounts per transaction within a batch job
+COMMIT_CHUNK = 25  # accounts per transaction within a batch job
 BULK_THRESHOLD = 20  # more accounts than this at once: one sync job that lists the app's users first
 IMPORT_JOB_THRESHOLD = 100  # more users than this selected for import: run it as a job and email the admin
 
