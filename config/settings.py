@@ -82,7 +82,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "directory.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "directory.backends.DirectoryBackend",
     # allauth's backend logs in by email and tells an inactive (staged/suspended) user apart.
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -132,6 +132,10 @@ if env.str("REDIS_URL", default=""):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Sessions are read from the cache (Redis in production) and written through to the database,
+# so a request costs no session query and a cache flush signs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Sign-in (django-allauth): email + password, no self-service signup, MFA, rate limits.
 LOGIN_URL = "account_login"
