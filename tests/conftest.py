@@ -8,6 +8,10 @@ from django.conf import settings
 
 from tests.factories import OrganizationFactory, TenantAdminFactory
 
+# Browser tests run Lanyard's live server and the demo SP on the same host, 127.0.0.1, so cookies
+# behave as in the demo (same site); "localhost" would make the SAML POST to the SP cross-site.
+os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
+
 
 def pytest_configure(config):
     # Hashing with the production hasher costs ~200 ms per password; tests create hundreds.
@@ -75,3 +79,48 @@ def admin_client(client, tenant_admin):
     """A client signed in as `tenant_admin`."""
     client.force_login(tenant_admin)
     return client
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so the browser fixture can screenshot failures."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def browser_context(request):
+    """A headless Chromium (Debian's, driven by Playwright); failing tests leave screenshots in test-artifacts/."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
+    from playwright.sync_api import sync_playwright
+
+    from tests.portal.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        contexts = []
+
+        def new_context():
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            context.set_default_timeout(20_000)
+            contexts.append(context)
+            return context
+
+        yield new_context
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            for index, context in enumerate(contexts):
+                for number, open_page in enumerate(context.pages):
+                    name = f"FAILED-{request.node.name}-{index}-{number}.png"
+                    open_page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+        for context in contexts:
+            context.close()
+        browser.close()
+
+
+@pytest.fixture
+def page(browser_context):
+    """A fresh Chromium page."""
+    return browser_context().new_page()

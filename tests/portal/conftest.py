@@ -1,6 +1,5 @@
 """Portal fixtures: a private cache per test (allauth's rate limits live there), users, apps."""
 
-import os
 import uuid
 
 import pytest
@@ -53,14 +52,3 @@ def tiles(org, engineering):
     }
 
 
-# The browser tests run Lanyard's live server and the demo SP on the same host, 127.0.0.1, so cookies
-# behave as in the demo (same site); "localhost" would make the SAML POST to the SP cross-site.
-os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    """Keep each phase's report on the test item, so the browser fixture can screenshot failures."""
-    report = yield
-    setattr(item, f"rep_{report.when}", report)
-    return report

@@ -1,6 +1,5 @@
 """End to end in headless Chromium: sign-in, TOTP enrolment, tiles, and SSO into the demo SP (both directions)."""
 
-import os
 import re
 
 import pytest
@@ -168,28 +167,6 @@ def test_sp_initiated_login_starts_at_the_demo_sp_and_returns_there_after_sign_i
     sign_in(page, portal.url)
     page.wait_for_url(f"{demo_sp}/")  # no extra click between the portal's login and the app
     assert page.locator("#signed-in-user").inner_text() == EMAIL
-
-
-@pytest.fixture
-def page(request):
-    """A fresh Chromium page; its screenshot is saved to test-artifacts/ when the test fails."""
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
-    from playwright.sync_api import sync_playwright
-
-    from .browser import CHROMIUM, CHROMIUM_ARGS
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context()
-        context.set_default_timeout(20_000)
-        page = context.new_page()
-        yield page
-        report = getattr(request.node, "rep_call", None)
-        if report is not None and report.failed:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}.png"), full_page=True)
-        context.close()
-        browser.close()
 
 
 def test_security_key_enrolment_and_sign_in_with_a_virtual_authenticator(portal, page):
