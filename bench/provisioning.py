@@ -168,8 +168,12 @@ def main() -> None:
 
         start = time.perf_counter()
         ssoapps.application_groups_bind(application=application, groups=[group])
+        bound = time.perf_counter() - start
         accounts = ProvisionedAccount.objects.filter(integration=integration)
+        first_sent = None
         while True:
+            if first_sent is None and accounts.exclude(remote_id="").exists():
+                first_sent = time.perf_counter() - start
             pending = accounts.filter(dirty=True).count() + accounts.filter(remote_id="").count()
             if accounts.count() == args.users and pending == 0:
                 break
@@ -188,7 +192,10 @@ def main() -> None:
         remote_total = int(listing.get("totalResults", 0))
         remote_ids = set(accounts.values_list("remote_id", flat=True))
         duplicates = (remote_total - args.users) + (args.users - len(remote_ids))
-        print(f"provisioned {args.users} users in {seconds:.1f}s; remote users={remote_total}; failed={failed}")
+        print(
+            f"provisioned {args.users} users in {seconds:.1f}s (group bound after {bound:.1f}s, first user in the app "
+            f"after {first_sent or 0:.1f}s); remote users={remote_total}; failed={failed}"
+        )
 
         for worker in workers:
             worker.terminate()

@@ -34,6 +34,15 @@ def integration_sync(integration_id: int, list_remote: bool = True) -> None:
         services.integration_sync(integration=integration, list_remote=list_remote)
 
 
+def groups_push(integration_id: int) -> None:
+    """RQ entry point: push the app's bound groups and their members, for apps that take groups."""
+    integration = Integration.objects.filter(pk=integration_id).first()
+    if integration is None:
+        return
+    with bind(initiator_type="system"):
+        services.integration_groups_push(integration=integration)
+
+
 def sweep() -> None:
     """RQ entry point (scheduled): re-queue dirty accounts whose job was lost."""
     with bind(initiator_type="system"):

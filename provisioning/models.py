@@ -42,6 +42,9 @@ class Integration(models.Model):
     activated_at = models.DateTimeField(null=True, blank=True)
     quarantined_at = models.DateTimeField(null=True, blank=True)
     last_full_sync_at = models.DateTimeField(null=True, blank=True)
+    remote_groups = models.JSONField(
+        default=dict, blank=True, help_text="Directory group id → the app's group id, for apps that take groups."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

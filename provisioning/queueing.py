@@ -45,3 +45,10 @@ def enqueue_sync(*, integration_id: int, list_remote: bool) -> None:
 def enqueue_import(*, integration_id: int, remote_ids: list[str], actor_id: int) -> None:
     """Queue a large manual import."""
     _queue().enqueue("provisioning.jobs.import_users", integration_id, remote_ids, actor_id, job_timeout=3600)
+
+
+def enqueue_groups_push(*, integration_id: int) -> None:
+    """Queue a push of the bound groups and their members (one pending push per integration)."""
+    _queue().enqueue(
+        "provisioning.jobs.groups_push", integration_id, job_id=f"provisioning-groups-{integration_id}", job_timeout=600
+    )

@@ -32,7 +32,7 @@ from .scim_client import Attempt, RetryPolicy, ScimClient, ScimError, ScimResult
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 100  # accounts per batch job
+BATCH_SIZE = 250  # accounts per batch job
 COMMIT_CHUNK = 25  # accounts per transaction within a batch job
 BULK_THRESHOLD = 20  # more accounts than this at once: one sync job that lists the app's users first
 IMPORT_JOB_THRESHOLD = 100  # more users than this selected for import: run it as a job and email the admin
@@ -792,6 +792,8 @@ def accounts_reconcile(*, integration: Integration, account_ids: list[int]) -> i
                 break
     if reconciler.succeeded:
         _integration_succeeded(integration=integration)
+        if integration.capabilities.get("groups"):
+            queueing.enqueue_groups_push(integration_id=integration.pk)
     return in_sync
 
 
@@ -904,6 +906,127 @@ def _adopt_listing(*, integration: Integration, accounts, remote_users: list[dic
         batch_size=500,
     )
     ProvisionedAccount.objects.filter(pk__in=unmatched).update(lookup_done=True, lease_token="", lease_until=None)
+
+
+def groups_push_later(*, application) -> None:
+    """After this transaction, push the app's groups, if it takes groups."""
+    integration = (
+        Integration.objects.filter(
+            application=application, status__in=(IntegrationStatus.ACTIVE, IntegrationStatus.FAILING)
+        )
+        .only("pk", "capabilities")
+        .first()
+    )
+    if integration is not None and integration.capabilities.get("groups"):
+        integration_id = integration.pk
+        transaction.on_commit(lambda: queueing.enqueue_groups_push(integration_id=integration_id), robust=True)
+
+
+def integration_groups_push(*, integration: Integration) -> None:
+    """Make the app's groups match the groups bound to it: create, set members (full list), delete unbound."""
+    integration = Integration.objects.select_related("application__organization").get(pk=integration.pk)
+    if not integration.is_running or not integration.capabilities.get("groups"):
+        return
+    bound = list(integration.application.authorized_groups.all())
+    remote_groups = dict(integration.remote_groups or {})
+    with integration_client(integration=integration, on_attempt=_attempt_recorder(integration)) as client:
+        try:
+            for group in bound:
+                member_ids = list(
+                    ProvisionedAccount.objects.filter(
+                        integration=integration, user__user_groups=group, sent_state=AccountState.ACTIVE
+                    )
+                    .exclude(remote_id="")
+                    .values_list("remote_id", flat=True)
+                )
+                resource = {"type": "group", "id": group.pk, "name": group.name}
+                remote_id = remote_groups.get(str(group.pk))
+                signature = ",".join(sorted(member_ids)) + "|" + group.name
+                if remote_id and remote_groups.get(f"{group.pk}:sent") == signature:
+                    continue  # the app already holds exactly these members
+                if remote_id:
+                    result = client.group_replace(remote_id=remote_id, display_name=group.name, member_ids=member_ids)
+                    if result.status in (200, 204):
+                        remote_groups[f"{group.pk}:sent"] = signature
+                        _event(
+                            "group_update_provision",
+                            integration=integration,
+                            resource=resource,
+                            message=f"Members set in the app ({len(member_ids)}).",
+                        )
+                        continue
+                    if result.status != 404:
+                        _event(
+                            "group_update_provision",
+                            integration=integration,
+                            resource=resource,
+                            success=False,
+                            message=refusal_message("update the group", result),
+                        )
+                        continue
+                existing = []
+                if integration.capabilities.get("filter", True):  # else: nothing to search with, create
+                    found = client.group_find(display_name=group.name)
+                    existing = ((found.body or {}).get("Resources") or []) if found.status == 200 else []
+                if existing:
+                    remote_groups[str(group.pk)] = str(existing[0]["id"])
+                    result = client.group_replace(
+                        remote_id=remote_groups[str(group.pk)], display_name=group.name, member_ids=member_ids
+                    )
+                    ok = result.status in (200, 204)
+                    if ok:
+                        remote_groups[f"{group.pk}:sent"] = signature
+                    _event(
+                        "group_update_provision",
+                        integration=integration,
+                        resource=resource,
+                        success=ok,
+                        message="Linked to the app's group of that name."
+                        if ok
+                        else refusal_message("update the group", result),
+                    )
+                    continue
+                result = client.group_create(display_name=group.name, member_ids=member_ids)
+                if result.status == 201 and isinstance(result.body, dict):
+                    remote_groups[str(group.pk)] = str(result.body["id"])
+                    remote_groups[f"{group.pk}:sent"] = signature
+                    _event(
+                        "group_create_provision",
+                        integration=integration,
+                        resource=resource,
+                        message=f"Created in the app with {len(member_ids)} member(s).",
+                    )
+                else:
+                    _event(
+                        "group_create_provision",
+                        integration=integration,
+                        resource=resource,
+                        success=False,
+                        message=refusal_message("create the group", result),
+                    )
+            bound_ids = {str(g.pk) for g in bound}
+            for group_id, remote_id in list(remote_groups.items()):
+                if group_id in bound_ids or ":" in group_id:
+                    continue
+                remote_groups.pop(f"{group_id}:sent", None)
+                result = client.group_delete(remote_id=remote_id)
+                resource = {"type": "group", "id": group_id, "name": remote_id}
+                ok = result.status in (200, 204, 404)
+                _event(
+                    "group_delete_provision",
+                    integration=integration,
+                    resource=resource,
+                    success=ok,
+                    message="Deleted in the app (no longer bound)."
+                    if ok
+                    else refusal_message("delete the group", result),
+                )
+                if ok:
+                    del remote_groups[group_id]
+        except ScimError as exc:
+            _integration_failed(integration=integration, message=exc.message)
+        finally:
+            Integration.objects.filter(pk=integration.pk).update(remote_groups=remote_groups)
 
 
 def accounts_sweep() -> int:

@@ -44,6 +44,7 @@ def membership_changed(sender, group, users, added, **kwargs) -> None:
         services.accounts_mark_for_application(
             application=application, users=users, reason=f"{'added to' if added else 'removed from'} {group}"
         )
+        services.groups_push_later(application=application)
 
 
 @receiver(ssoapps_signals.group_authorization_changed, dispatch_uid="provisioning.group_authorization_changed")
@@ -55,3 +56,4 @@ def group_authorization_changed(sender, application, groups, bound, **kwargs) ->
     services.accounts_mark_for_application(
         application=application, users=users, reason=f"groups {'bound' if bound else 'unbound'}"
     )
+    services.groups_push_later(application=application)

@@ -106,6 +106,14 @@ class DemoScimApp:
             if "urn:ietf:params:scim:schemas:core:2.0:User" in (r.schemas or [])
         ]
 
+    def groups(self) -> list[dict]:
+        """Every group the server holds, as SCIM JSON."""
+        return [
+            r.model_dump()
+            for r in list(self.storage.resources)
+            if "urn:ietf:params:scim:schemas:core:2.0:Group" in (r.schemas or [])
+        ]
+
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if not path.startswith(SCIM_PREFIX + "/"):
@@ -244,6 +252,10 @@ class RunningServer:
     def users(self) -> list[dict]:
         """Every user held by the server."""
         return self.app.users()
+
+    def groups(self) -> list[dict]:
+        """Every group held by the server."""
+        return self.app.groups()
 
     def start(self) -> "RunningServer":
         self.thread.start()

@@ -50,7 +50,7 @@ def test_attribute_change_suspension_reactivation_removal_and_deletion(
     directory.user_update(user=bob, data={"first_name": "Robert"})
     run_jobs()
     assert remote_by_username(scim_server)["bob@org-a.test"]["name"]["givenName"] == "Robert"
-    assert [c[0] for c in scim_server.log.calls() if c[0] != "GET"] == ["PATCH"]
+    assert [c[0] for c in scim_server.log.calls() if c[0] != "GET" and c[1].startswith("/v2/Users")] == ["PATCH"]
 
     directory.user_suspend(user=bob)
     run_jobs()
@@ -73,7 +73,7 @@ def test_attribute_change_suspension_reactivation_removal_and_deletion(
     directory.user_delete(user=bob)
     run_jobs()
     assert "bob@org-a.test" not in remote_by_username(scim_server)
-    assert [c[0] for c in scim_server.log.calls()] == ["DELETE"]
+    assert [c[0] for c in scim_server.log.calls() if c[1].startswith("/v2/Users")] == ["DELETE"]
     assert Event.objects.filter(
         event_type="user_delete_provision", success=True, resource_name="bob@org-a.test"
     ).exists()
@@ -127,3 +127,49 @@ def test_activation_with_a_wrong_token_stays_inactive_and_says_why(integration, 
     assert integration.status == IntegrationStatus.INACTIVE
     event = Event.objects.get(event_type="idm_integration_activate")
     assert event.success is False and "token" in event.message
+
+
+def test_groups_are_pushed_with_their_members_where_the_app_takes_groups(
+    org, application, group, active, scim_server, run_jobs
+):
+    ann, ben = (UserFactory(organization=org, email=f"{n}@org-a.test") for n in ("ann", "ben"))
+    directory.group_members_add(group=group, users=[ann, ben])
+    ssoapps.application_groups_bind(application=application, groups=[group])
+    run_jobs()
+    (remote_group,) = scim_server.groups()
+    users = remote_by_username(scim_server)
+    assert remote_group["displayName"] == "Engineering"
+    assert {m["value"] for m in remote_group["members"]} == {
+        users["ann@org-a.test"]["id"],
+        users["ben@org-a.test"]["id"],
+    }
+
+    directory.group_members_remove(group=group, users=[ben])
+    run_jobs()
+    (remote_group,) = scim_server.groups()
+    assert [m["value"] for m in remote_group["members"]] == [users["ann@org-a.test"]["id"]]
+
+    ssoapps.application_groups_unbind(application=application, groups=[group])
+    run_jobs()
+    assert scim_server.groups() == []
+    assert Event.objects.filter(event_type="group_delete_provision", success=True).exists()
+
+
+def test_an_app_without_groups_or_delete_gets_users_only_and_deactivation_on_deletion(
+    org, group, scim_server, run_jobs
+):
+    from tests.provisioning.conftest import TOKEN
+    from tests.provisioning.factories import ApplicationFactory, IntegrationFactory
+
+    clickup = ApplicationFactory(organization=org, catalog_key="clickup", label="ClickUp")
+    integration = IntegrationFactory(application=clickup, base_url=scim_server.base_url, token=TOKEN, capabilities={})
+    services.integration_activate(integration=integration)
+    fay = UserFactory(organization=org, email="fay@org-a.test")
+    directory.group_members_add(group=group, users=[fay])
+    ssoapps.application_groups_bind(application=clickup, groups=[group])
+    run_jobs()
+    assert remote_by_username(scim_server)["fay@org-a.test"]["active"] is True
+    directory.user_delete(user=fay)
+    run_jobs()
+    assert remote_by_username(scim_server)["fay@org-a.test"]["active"] is False  # ClickUp: no delete
+    assert not [c for c in scim_server.log.calls() if "/Groups" in c[1] or c[0] == "DELETE"]
