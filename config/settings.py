@@ -115,7 +115,7 @@ RQ_SHOW_ADMIN_LINK = False  # the dashboard lives at /admin/rq/, for superusers 
 
 # SCIM provisioning (see docs/provisioning.md). The sweep and nightly full sync run from
 # `manage.py rqcron provisioning.cron`, next to `manage.py rqworker default provisioning`.
-PROVISIONING_CONCURRENCY = env.int("PROVISIONING_CONCURRENCY", default=8)  # parallel SCIM calls per batch job
+PROVISIONING_CONCURRENCY = env.int("PROVISIONING_CONCURRENCY", default=4)  # parallel SCIM calls per batch job
 PROVISIONING_RETRY_ATTEMPTS = env.int("PROVISIONING_RETRY_ATTEMPTS", default=5)
 PROVISIONING_QUARANTINE_AFTER = env.int("PROVISIONING_QUARANTINE_AFTER", default=10)  # failures in a row
 PROVISIONING_LEASE_SECONDS = env.int("PROVISIONING_LEASE_SECONDS", default=120)  # a crashed worker's hold expires

@@ -91,7 +91,7 @@ def integration_client(
         ),
         on_attempt=on_attempt,
         timeout=_setting("PROVISIONING_HTTP_TIMEOUT", 15.0),
-        max_connections=_setting("PROVISIONING_CONCURRENCY", 8) + 2,
+        max_connections=_setting("PROVISIONING_CONCURRENCY", 4) + 2,
     )
 
 
@@ -557,22 +557,52 @@ class _Reconciler:
         return (AccountState.ACTIVE if user.state == UserState.ACTIVE else AccountState.INACTIVE), payload
 
     # the work
-    def reconcile(self, account: ProvisionedAccount) -> bool:
-        """Reconcile one leased account; True when it is in sync afterwards."""
+    def reconcile(self, account: ProvisionedAccount, *, deferred: list | None = None) -> bool:
+        """Reconcile one leased account; True when it is in sync afterwards.
+
+        With `deferred`, the bookkeeping is collected there for `save_all` (one write per chunk).
+        """
         generation = account.generation
         try:
             state, payload = self.desired(account)
             self._apply(account, state, payload)
         except ScimError as exc:
             account.last_error = exc.message
-            self._save(account, generation=generation, clean=exc.permanent)
+            self._save(account, generation=generation, clean=exc.permanent, deferred=deferred)
             _integration_failed(integration=self.integration, message=exc.message)
             return False
         account.last_error = ""
         account.last_synced_at = timezone.now()
-        self._save(account, generation=generation, clean=True)
+        self._save(account, generation=generation, clean=True, deferred=deferred)
         self.succeeded = True
         return True
+
+    SAVED_FIELDS = (
+        "remote_id",
+        "lookup_done",
+        "desired_state",
+        "sent_state",
+        "last_payload",
+        "last_error",
+        "last_synced_at",
+        "lease_token",
+        "lease_until",
+    )
+
+    @classmethod
+    def save_all(cls, deferred: list) -> None:
+        """Write the bookkeeping of a chunk of reconciles: one bulk update, one update clearing `dirty`."""
+        if not deferred:
+            return
+        accounts = [account for account, _generation, _clean in deferred]
+        for account in accounts:
+            account.lease_token, account.lease_until = "", None
+        ProvisionedAccount.objects.bulk_update(accounts, cls.SAVED_FIELDS)
+        clean = Q(pk__in=[])
+        for account, generation, is_clean in deferred:
+            if is_clean:  # a change made while we worked bumped the generation: it stays dirty
+                clean |= Q(pk=account.pk, generation=generation)
+        ProvisionedAccount.objects.filter(clean).update(dirty=False)
 
     def _apply(self, account: ProvisionedAccount, state: str, payload: dict) -> None:
         account.desired_state = state
@@ -704,8 +734,11 @@ class _Reconciler:
         _event("user_delete_provision", integration=self.integration, resource=resource, success=False, message=message)
         raise ScimError(message, status=result.status, permanent=True)
 
-    def _save(self, account: ProvisionedAccount, *, generation: int, clean: bool) -> None:
+    def _save(self, account: ProvisionedAccount, *, generation: int, clean: bool, deferred: list | None) -> None:
         """Store what was sent and release the lease; stay dirty if the directory changed meanwhile."""
+        if deferred is not None:
+            deferred.append((account, generation, clean))
+            return
         ProvisionedAccount.objects.filter(pk=account.pk).update(
             remote_id=account.remote_id,
             lookup_done=account.lookup_done,
@@ -774,7 +807,7 @@ def accounts_reconcile(*, integration: Integration, account_ids: list[int]) -> i
         return 0
     in_sync = 0
     pending = list(account_ids)
-    concurrency = 1 if connection.vendor == "sqlite" else _setting("PROVISIONING_CONCURRENCY", 8)
+    concurrency = 1 if connection.vendor == "sqlite" else _setting("PROVISIONING_CONCURRENCY", 4)
     with integration_client(integration=integration, on_attempt=_attempt_recorder(integration)) as client:
         reconciler = _Reconciler(integration=integration, client=client)
         for _round in range(3):  # accounts changed while we worked get another pass
@@ -817,7 +850,9 @@ def _run(reconciler: _Reconciler, accounts: list[ProvisionedAccount], *, concurr
                     return
                 try:
                     with transaction.atomic():
-                        done.extend(reconciler.reconcile(account) for account in chunk)
+                        deferred: list = []
+                        done.extend(reconciler.reconcile(account, deferred=deferred) for account in chunk)
+                        reconciler.save_all(deferred)
                 except Exception:
                     logger.exception("reconcile of accounts %s failed", [a.pk for a in chunk])
         finally:
@@ -859,7 +894,14 @@ def integration_sync(*, integration: Integration, list_remote: bool) -> int:
             except ScimError as exc:
                 _integration_failed(integration=integration, message=exc.message)
                 remote_users = None
-        if remote_users is not None:
+        if remote_users == []:
+            # an empty app (the usual first sync): nobody to adopt, no lookups needed; accounts
+            # leased by a running reconcile are left alone (their create may be in flight)
+            now = timezone.now()
+            ProvisionedAccount.objects.filter(pk__in=dirty_ids, remote_id="").filter(
+                Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+            ).update(lookup_done=True)
+        elif remote_users is not None:
             # only accounts nobody is reconciling right now: a listing is a snapshot, older than their work
             _token, accounts = _lease(dirty_ids)
             _adopt_listing(integration=integration, accounts=accounts, remote_users=remote_users)
