@@ -121,6 +121,7 @@ PROVISIONING_QUARANTINE_AFTER = env.int("PROVISIONING_QUARANTINE_AFTER", default
 PROVISIONING_LEASE_SECONDS = env.int("PROVISIONING_LEASE_SECONDS", default=120)  # a crashed worker's hold expires
 PROVISIONING_SWEEP_GRACE_SECONDS = env.int("PROVISIONING_SWEEP_GRACE_SECONDS", default=120)
 PROVISIONING_HTTP_TIMEOUT = env.float("PROVISIONING_HTTP_TIMEOUT", default=15.0)
+PROVISIONING_USE_BULK = env.bool("PROVISIONING_USE_BULK", default=True)  # creates via SCIM /Bulk where supported
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

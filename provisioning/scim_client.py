@@ -287,6 +287,17 @@ class ScimClient:
         url = f"/Users/{remote_id}"
         return self._call("DELETE", url, lambda s: s.delete(User, remote_id, expected_status_codes=None), ok={204})
 
+    def users_bulk_create(self, *, payloads: list[tuple[str, dict]]) -> ScimResult:
+        """POST /Bulk with one user creation per (bulkId, payload); the answer lists each operation's status."""
+        body = {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "Operations": [
+                {"method": "POST", "path": "/Users", "bulkId": bulk_id, "data": {"schemas": [USER_SCHEMA], **payload}}
+                for bulk_id, payload in payloads
+            ],
+        }
+        return self._call("POST", "/Bulk", lambda s: s.bulk(body, url="/Bulk", expected_status_codes=None), ok={200})
+
     # -- groups ----------------------------------------------------------------------------------
     def group_create(self, *, display_name: str, member_ids: list[str]) -> ScimResult:
         """POST /Groups."""

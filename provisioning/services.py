@@ -33,6 +33,7 @@ from .scim_client import Attempt, RetryPolicy, ScimClient, ScimError, ScimResult
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 250  # accounts per batch job
+BULK_OPERATIONS = 50  # user creations per SCIM /Bulk request, where the app supports it
 COMMIT_CHUNK = 25  # accounts per transaction within a batch job
 BULK_THRESHOLD = 20  # more accounts than this at once: one sync job that lists the app's users first
 IMPORT_JOB_THRESHOLD = 100  # more users than this selected for import: run it as a job and email the admin
@@ -122,6 +123,7 @@ def integration_probe(*, integration: Integration, base_url: str, token: str) ->
         "filter": bool((spc.get("filter") or {}).get("supported", False)),
         "max_results": (spc.get("filter") or {}).get("maxResults"),
         "bulk": bool((spc.get("bulk") or {}).get("supported", False)),
+        "bulk_max_operations": (spc.get("bulk") or {}).get("maxOperations"),
         "service_provider_config": bool(spc),
     }
 
@@ -577,6 +579,57 @@ class _Reconciler:
         self.succeeded = True
         return True
 
+    def bulk_create(self, accounts: list[ProvisionedAccount]) -> list[ProvisionedAccount]:
+        """Create the accounts known to be missing from the app with SCIM /Bulk, a chunk per request.
+
+        Returns the accounts left for the one-by-one path: everything else, and any operation the
+        app did not answer with 201 (a 409 is then looked up and adopted, an error reported).
+        """
+        candidates, rest = [], []
+        for account in accounts:
+            if account.remote_id or not account.lookup_done:
+                rest.append(account)
+                continue
+            state, payload = self.desired(account)
+            if state == AccountState.ACTIVE:
+                candidates.append((account, payload))
+            else:
+                rest.append(account)
+        if len(candidates) < 2:
+            return rest + [account for account, _payload in candidates]
+        size = max(1, min(BULK_OPERATIONS, self.capabilities.get("bulk_max_operations") or BULK_OPERATIONS))
+        for start in range(0, len(candidates), size):
+            chunk = candidates[start : start + size]
+            try:
+                result = self.client.users_bulk_create(payloads=[(str(a.pk), _nested(p)) for a, p in chunk])
+            except ScimError:
+                result = None
+            operations = (result.body or {}).get("Operations") or [] if result and result.status == 200 else []
+            answers = {str(op.get("bulkId")): op for op in operations if isinstance(op, dict)}
+            with transaction.atomic():
+                deferred: list = []
+                for account, payload in chunk:
+                    answer = answers.get(str(account.pk)) or {}
+                    location = str(answer.get("location") or "")
+                    if str(answer.get("status")) != "201" or not location:
+                        rest.append(account)
+                        continue
+                    account.remote_id = location.rstrip("/").rsplit("/", 1)[-1]
+                    account.lookup_done, account.last_payload = True, payload
+                    account.sent_state = account.desired_state = AccountState.ACTIVE
+                    account.last_error, account.last_synced_at = "", timezone.now()
+                    _event(
+                        "user_create_provision",
+                        integration=self.integration,
+                        resource=_account_resource(account),
+                        message="Created in the app.",
+                    )
+                    deferred.append((account, account.generation, True))
+                self.save_all(deferred)
+            if deferred:
+                self.succeeded = True
+        return rest
+
     SAVED_FIELDS = (
         "remote_id",
         "lookup_done",
@@ -815,7 +868,11 @@ def accounts_reconcile(*, integration: Integration, account_ids: list[int]) -> i
             if not accounts:
                 break
             reconciler.prefetch(accounts)
-            in_sync += _run(reconciler, accounts, concurrency=concurrency)
+            one_by_one = accounts
+            if integration.capabilities.get("bulk") and _setting("PROVISIONING_USE_BULK", True):
+                one_by_one = reconciler.bulk_create(accounts)
+                in_sync += len(accounts) - len(one_by_one)
+            in_sync += _run(reconciler, one_by_one, concurrency=concurrency)
             pending = list(
                 ProvisionedAccount.objects.filter(
                     pk__in=[a.pk for a in accounts], dirty=True, last_error=""
