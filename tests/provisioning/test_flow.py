@@ -173,3 +173,24 @@ def test_an_app_without_groups_or_delete_gets_users_only_and_deactivation_on_del
     run_jobs()
     assert remote_by_username(scim_server)["fay@org-a.test"]["active"] is False  # ClickUp: no delete
     assert not [c for c in scim_server.log.calls() if "/Groups" in c[1] or c[0] == "DELETE"]
+
+
+def test_bulk_creation_adopts_a_user_the_app_already_has_instead_of_duplicating(
+    org, application, group, active, scim_server, run_jobs, redis_queues
+):
+    users = [UserFactory(organization=org, email=f"b{i}@org-a.test") for i in range(4)]
+    directory.group_members_add(group=group, users=users)
+    ssoapps.application_groups_bind(application=application, groups=[group])
+    redis_queues["provisioning"].empty()  # as if the per-user jobs were lost: a sync picks the accounts up
+    services.integration_sync(integration=active, list_remote=True)  # lists the (empty) app, queues a batch
+    from tests.provisioning.test_admin import _remote_user
+
+    _remote_user(scim_server, "b0@org-a.test")  # the app gains b0 after the listing (created by hand)
+    scim_server.log.clear()
+    run_jobs()
+
+    remote = remote_by_username(scim_server)
+    assert sorted(remote) == sorted(u.email for u in users)
+    assert any(c[1] == "/v2/Bulk" for c in scim_server.log.calls())
+    first = ProvisionedAccount.objects.get(user=users[0])
+    assert first.remote_id == remote["b0@org-a.test"]["id"] and not first.dirty
