@@ -173,8 +173,8 @@ class ScimClient:
             self._local.scim = scim
         return scim
 
-    def _call(self, method: str, path: str, send: Callable[[_CapturingClient], Any], *, ok: set[int]) -> ScimResult:
-        """Send one logical request with retries; statuses in `ok` (or other 4xx) come back as results."""
+    def _call(self, method: str, path: str, send: Callable[[_CapturingClient], Any]) -> ScimResult:
+        """Send one request, retrying 429, 5xx and network errors; any other answer comes back as a result."""
         scim = self._scim()
         attempt = 0
         while True:
@@ -224,7 +224,6 @@ class ScimClient:
             "GET",
             "/ServiceProviderConfig",
             lambda s: s.query(ServiceProviderConfig, expected_status_codes=None),
-            ok={200},
         )
 
     # -- users -----------------------------------------------------------------------------------
@@ -233,9 +232,7 @@ class ScimClient:
         params: dict[str, Any] = {"startIndex": start_index, "count": count}
         if filter:
             params["filter"] = filter
-        return self._call(
-            "GET", "/Users", lambda s: s.query(User, query_parameters=params, expected_status_codes=None), ok={200}
-        )
+        return self._call("GET", "/Users", lambda s: s.query(User, query_parameters=params, expected_status_codes=None))
 
     def users_all(self) -> list[dict]:
         """Every user the app holds, read page by page."""
@@ -264,28 +261,25 @@ class ScimClient:
             "POST",
             "/Users",
             lambda s: s.create(User, resource=body, url="/Users", expected_status_codes=None),
-            ok={201},
         )
 
     def user_replace(self, *, remote_id: str, payload: dict) -> ScimResult:
         """PUT /Users/{id} with the whole user."""
         body = {"schemas": [USER_SCHEMA], "id": remote_id, **payload}
         url = f"/Users/{remote_id}"
-        return self._call("PUT", url, lambda s: s.replace(User, body, url=url, expected_status_codes=None), ok={200})
+        return self._call("PUT", url, lambda s: s.replace(User, body, url=url, expected_status_codes=None))
 
     def user_patch(self, *, remote_id: str, changes: dict) -> ScimResult:
         """PATCH /Users/{id} replacing the given attributes."""
         operations = [{"op": "replace", "path": path, "value": value} for path, value in changes.items()]
         body = {"schemas": [PATCH_SCHEMA], "Operations": operations}
         url = f"/Users/{remote_id}"
-        return self._call(
-            "PATCH", url, lambda s: s.modify(User, remote_id, body, url=url, expected_status_codes=None), ok={200, 204}
-        )
+        return self._call("PATCH", url, lambda s: s.modify(User, remote_id, body, url=url, expected_status_codes=None))
 
     def user_delete(self, *, remote_id: str) -> ScimResult:
         """DELETE /Users/{id}."""
         url = f"/Users/{remote_id}"
-        return self._call("DELETE", url, lambda s: s.delete(User, remote_id, expected_status_codes=None), ok={204})
+        return self._call("DELETE", url, lambda s: s.delete(User, remote_id, expected_status_codes=None))
 
     def users_bulk_create(self, *, payloads: list[tuple[str, dict]]) -> ScimResult:
         """POST /Bulk with one user creation per (bulkId, payload); the answer lists each operation's status."""
@@ -296,7 +290,7 @@ class ScimClient:
                 for bulk_id, payload in payloads
             ],
         }
-        return self._call("POST", "/Bulk", lambda s: s.bulk(body, url="/Bulk", expected_status_codes=None), ok={200})
+        return self._call("POST", "/Bulk", lambda s: s.bulk(body, url="/Bulk", expected_status_codes=None))
 
     # -- groups ----------------------------------------------------------------------------------
     def group_create(self, *, display_name: str, member_ids: list[str]) -> ScimResult:
@@ -306,7 +300,6 @@ class ScimClient:
             "POST",
             "/Groups",
             lambda s: s.create(Group, resource=body, url="/Groups", expected_status_codes=None),
-            ok={201},
         )
 
     def group_find(self, *, display_name: str) -> ScimResult:
@@ -314,7 +307,7 @@ class ScimClient:
         escaped = display_name.replace("\\", "\\\\").replace('"', '\\"')
         params = {"filter": f'displayName eq "{escaped}"', "count": 2}
         return self._call(
-            "GET", "/Groups", lambda s: s.query(Group, query_parameters=params, expected_status_codes=None), ok={200}
+            "GET", "/Groups", lambda s: s.query(Group, query_parameters=params, expected_status_codes=None)
         )
 
     def group_replace(self, *, remote_id: str, display_name: str, member_ids: list[str]) -> ScimResult:
@@ -326,12 +319,12 @@ class ScimClient:
             "members": [{"value": m} for m in member_ids],
         }
         url = f"/Groups/{remote_id}"
-        return self._call("PUT", url, lambda s: s.replace(Group, body, url=url, expected_status_codes=None), ok={200})
+        return self._call("PUT", url, lambda s: s.replace(Group, body, url=url, expected_status_codes=None))
 
     def group_delete(self, *, remote_id: str) -> ScimResult:
         """DELETE /Groups/{id}."""
         url = f"/Groups/{remote_id}"
-        return self._call("DELETE", url, lambda s: s.delete(Group, remote_id, expected_status_codes=None), ok={204})
+        return self._call("DELETE", url, lambda s: s.delete(Group, remote_id, expected_status_codes=None))
 
 
 def _json(response: httpx2.Response | None) -> Any:

@@ -38,7 +38,7 @@ def _kill_tree(pid: int) -> None:
         _kill_tree(int(child))
 
 
-def _worker(redis_url: str, *extra: str) -> subprocess.Popen:
+def _worker(redis_url: str, *extra: str, bulk: bool = True) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
@@ -48,6 +48,7 @@ def _worker(redis_url: str, *extra: str) -> subprocess.Popen:
         "PROVISIONING_SWEEP_GRACE_SECONDS": "0",
         "PROVISIONING_CONCURRENCY": "4",
         "LOG_LEVEL": "WARNING",
+        "PROVISIONING_USE_BULK": "1" if bulk else "0",
     }
     return subprocess.Popen(
         [sys.executable, "manage.py", "rqworker", "provisioning", *extra],
@@ -71,7 +72,7 @@ def test_killed_worker_mid_batch_then_sweep_leaves_the_sp_in_line(
     scim_server.quirks.delay = 0.15  # slow enough to kill the worker with the batch half done
 
     ssoapps.application_groups_bind(application=application, groups=[group])
-    first = _worker(redis_url)
+    first = _worker(redis_url, bulk=False)  # one user at a time, so the kill lands mid-batch
     try:
         deadline = time.monotonic() + 60
         while len(scim_server.users()) < 10 and time.monotonic() < deadline:
