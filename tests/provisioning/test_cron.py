@@ -1,4 +1,4 @@
-"""The sweep and the nightly full sync are registered with RQ's cron scheduler (`manage.py rqcron provisioning.cron`)."""
+"""The sweep and the nightly full sync are registered with RQ's cron scheduler (`rqcron provisioning.cron`)."""
 
 from rq.cron import CronScheduler
 
