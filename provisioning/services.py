@@ -734,7 +734,8 @@ class _Reconciler:
         if self.capabilities.get("patch", True):
             result = self.client.user_patch(remote_id=account.remote_id, changes=changes)
             if result.status == 501 or (result.status in (400, 405) and "patch" in error_detail(result.body).lower()):
-                self.capabilities["patch"] = False
+                self.capabilities["patch"] = False  # remembered, so later runs go straight to PUT
+                Integration.objects.filter(pk=self.integration.pk).update(capabilities=dict(self.capabilities))
         if not self.capabilities.get("patch", True):
             result = self.client.user_replace(
                 remote_id=account.remote_id, payload=_nested({**account.last_payload, **payload})

@@ -59,6 +59,8 @@ def test_an_sp_announcing_patch_but_refusing_it_falls_back_to_put(
     run_jobs()
     assert remote_by_username(scim_server)[users[0].email]["active"] is False
     assert any(c[0] == "PUT" for c in scim_server.log.calls())
+    integration.refresh_from_db()
+    assert integration.capabilities["patch"] is False  # later changes go straight to PUT
 
 
 def test_an_sp_without_filtering_is_searched_by_listing(org, application, group, integration, scim_server, run_jobs):
