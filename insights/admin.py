@@ -257,17 +257,24 @@ class RecentEventsMixin:
     def _shows_recent_events(self, request, obj) -> bool:
         return obj is not None and request.user.has_perm(VIEW_PERMISSION)
 
+    def recent_events_fieldsets(self, request, obj) -> list:
+        """The "Recent events" fieldset, for admins that build their fieldsets themselves."""
+        return [("Recent events", {"fields": ("recent_events",)})] if self._shows_recent_events(request, obj) else []
+
+    def recent_events_readonly(self, request, obj) -> list:
+        """The read-only field the section needs, for admins that list their read-only fields themselves."""
+        return ["recent_events"] if self._shows_recent_events(request, obj) else []
+
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
-        if self._shows_recent_events(request, obj) and "recent_events" not in readonly:
-            readonly.append("recent_events")
-        return readonly
+        return readonly + [f for f in self.recent_events_readonly(request, obj) if f not in readonly]
+
+    def get_fields(self, request, obj=None):
+        # the section has a fieldset of its own; keep it out of the default one
+        return [f for f in super().get_fields(request, obj) if f != "recent_events"]
 
     def get_fieldsets(self, request, obj=None):
-        fieldsets = list(super().get_fieldsets(request, obj))
-        if self._shows_recent_events(request, obj):
-            fieldsets.append(("Recent events", {"fields": ("recent_events",)}))
-        return fieldsets
+        return list(super().get_fieldsets(request, obj)) + self.recent_events_fieldsets(request, obj)
 
 
 def shown_once(model_admin, request, obj, *, secret: str, intro: str, usage: str) -> TemplateResponse:

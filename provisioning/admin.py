@@ -12,6 +12,7 @@ from django.utils.html import format_html
 
 from directory.errors import error_sentence
 from directory.tenancy import TenantScopedAdmin, scope
+from insights.admin import RecentEventsMixin
 
 from . import services
 from .models import Integration, IntegrationStatus, ProvisionedAccount
@@ -75,7 +76,7 @@ class IntegrationForm(forms.ModelForm):
 
 
 @admin.register(Integration)
-class IntegrationAdmin(TenantScopedAdmin):
+class IntegrationAdmin(RecentEventsMixin, TenantScopedAdmin):
     """Integrations: configure, Activate (verified against the app), update, re-authenticate, deactivate."""
 
     tenant_path = "application__organization"

@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from directory.tenancy import TenantScopedAdmin
+from insights.admin import RecentEventsMixin
 
 from . import selectors, services
 from .catalog import catalog, catalog_entry, catalog_search
@@ -48,7 +49,7 @@ SLUG_HELP = (
 
 
 @admin.register(Application)
-class ApplicationAdmin(TenantScopedAdmin):
+class ApplicationAdmin(RecentEventsMixin, TenantScopedAdmin):
     """Applications of the admin's organization."""
 
     form = ApplicationForm
@@ -116,6 +117,7 @@ class ApplicationAdmin(TenantScopedAdmin):
                 },
             )
         )
+        fieldsets += self.recent_events_fieldsets(request, obj)
         if not request.user.is_superuser:  # the tenant is set from the signed-in admin, never chosen
             fieldsets = [(n, {**o, "fields": [f for f in o["fields"] if f != "organization"]}) for n, o in fieldsets]
         return fieldsets
@@ -123,7 +125,13 @@ class ApplicationAdmin(TenantScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return ("idp_slug", "catalog_key", "portal_image_preview", "idp_details")
+        return (
+            "idp_slug",
+            "catalog_key",
+            "portal_image_preview",
+            "idp_details",
+            *self.recent_events_readonly(request, obj),
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
