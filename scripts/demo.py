@@ -7,8 +7,10 @@ Ctrl-C stops every process.
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +26,17 @@ def redis_answers(url: str) -> bool:
         return bool(Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping())
     except (RedisError, OSError):
         return False
+
+
+def port_answers(port: int, *, timeout: float) -> bool:
+    """Wait until something accepts connections on 127.0.0.1:port."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.3)
+    return False
 
 
 def _stop(signum, frame):
@@ -47,7 +60,12 @@ def main() -> int:
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
         subprocess.run([*manage, "seed_demo"], env=env, check=True, cwd=ROOT)
         print("Starting Lanyard :8000, worker, scheduler, demo SP :8001, demo SCIM server :8002 (Ctrl-C stops all).")
-        return subprocess.call([PYTHON, "-m", "honcho", "-f", str(ROOT / "Procfile"), "start"], env=env, cwd=ROOT)
+        processes = subprocess.Popen([PYTHON, "-m", "honcho", "-f", str(ROOT / "Procfile"), "start"], env=env, cwd=ROOT)
+        # The first seed ran before the demo SCIM server was up, so its integration could not be
+        # verified; seeding again once it answers activates it and provisions the bound group.
+        if port_answers(8002, timeout=60):
+            subprocess.run([*manage, "seed_demo", "--quiet"], env=env, check=False, cwd=ROOT)
+        return processes.wait()
     except KeyboardInterrupt:
         return 0
     finally:

@@ -18,6 +18,9 @@ DEFAULT_PASSWORD = "lanyard-demo-2026"
 class Command(BaseCommand):
     help = "Create (or bring up to date) the demo organization acme. Safe to run again."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet", action="store_true", help="Print only the SCIM integration's status.")
+
     def handle(self, *args, **options):
         password = os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
         with bind(initiator_type="system"), transaction.atomic():
@@ -25,6 +28,9 @@ class Command(BaseCommand):
             demo_sp = seed_applications(organization=organization)
             integration = seed_integration(application=demo_sp)
             seed_portal(organization=organization)
+        if options["quiet"]:
+            self.stdout.write(f"Demo SP provisioning (SCIM): {integration.get_status_display().lower()}")
+            return
         self.stdout.write(self.style.SUCCESS(f"Demo organization “{organization.name}” is ready."))
         self.stdout.write("  Admin:    http://127.0.0.1:8000/admin/")
         self.stdout.write(f"  Sign in:  {DEMO_ADMIN_EMAIL} (or alice@, bob@, carol@, dave@acme.example)")
