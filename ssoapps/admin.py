@@ -14,7 +14,14 @@ from insights.admin import RecentEventsMixin
 
 from . import selectors, services
 from .catalog import catalog, catalog_entry, catalog_search
-from .forms import ApplicationForm, CatalogSearchForm, DeleteCountForm, KeyPairUploadForm, SpMetadataUploadForm
+from .forms import (
+    SSO_FIELDS,
+    ApplicationForm,
+    CatalogSearchForm,
+    DeleteCountForm,
+    KeyPairUploadForm,
+    SpMetadataUploadForm,
+)
 from .models import Application, KeyState, SigningKey, slug_available
 
 GENERAL = (
@@ -26,21 +33,6 @@ GENERAL = (
     "portal_image_remove",
     "show_in_portal",
     "sso_active",
-)
-SSO_FIELDS = (
-    "idp_entity_id",
-    "sp_entity_id",
-    "acs_urls",
-    "sp_certificate",
-    "nameid_source",
-    "nameid_format",
-    "sign_response",
-    "sign_assertion",
-    "signature_algorithm",
-    "default_relay_state",
-    "sp_login_url",
-    "attribute_statements",
-    "group_attribute_name",
 )
 SLUG_HELP = (
     "The last part of this app's IdP URL (/saml2/<slug>). It is unique across Lanyard and cannot be changed "

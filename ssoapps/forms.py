@@ -41,6 +41,24 @@ def _formfield(db_field, **kwargs):
     return db_field.formfield(**kwargs)
 
 
+# The SAML settings of an application, in the order the admin shows them.
+SSO_FIELDS = (
+    "idp_entity_id",
+    "sp_entity_id",
+    "acs_urls",
+    "sp_certificate",
+    "nameid_source",
+    "nameid_format",
+    "sign_response",
+    "sign_assertion",
+    "signature_algorithm",
+    "default_relay_state",
+    "sp_login_url",
+    "attribute_statements",
+    "group_attribute_name",
+)
+
+
 class ApplicationForm(forms.ModelForm):
     """Every field of an application; the portal image is uploaded and stored in the database."""
 
@@ -67,19 +85,7 @@ class ApplicationForm(forms.ModelForm):
             "show_in_portal",
             "sso_active",
             "bookmark_url",
-            "idp_entity_id",
-            "sp_entity_id",
-            "acs_urls",
-            "sp_certificate",
-            "nameid_source",
-            "nameid_format",
-            "sign_response",
-            "sign_assertion",
-            "signature_algorithm",
-            "default_relay_state",
-            "sp_login_url",
-            "attribute_statements",
-            "group_attribute_name",
+            *SSO_FIELDS,
             "authorized_groups",
             "idp_slug",
         ]

@@ -32,17 +32,7 @@ def application_groups_bind(
     if not added:
         return []
     application.authorized_groups.add(*added)
-    for group in added:
-        record(
-            event_type="application_group_bind",
-            service=Service.SSO,
-            organization=application.organization,
-            resource=application,
-            actor=actor,
-            message=f"{group.name} authorized for {application.label}",
-            changes=[{"field": "authorized_groups", "from": None, "to": group.name}],
-        )
-    signals.group_authorization_changed.send(sender=Application, application=application, groups=added, bound=True)
+    _authorization_changed(application=application, groups=added, bound=True, actor=actor)
     return added
 
 
@@ -57,18 +47,29 @@ def application_groups_unbind(
     if not removed:
         return []
     application.authorized_groups.remove(*removed)
-    for group in removed:
+    _authorization_changed(application=application, groups=removed, bound=False, actor=actor)
+    return removed
+
+
+def _authorization_changed(*, application: Application, groups: list[UserGroup], bound: bool, actor) -> None:
+    """One event per group bound or unbound, then the signal provisioning listens to."""
+    for group in groups:
         record(
-            event_type="application_group_unbind",
+            event_type="application_group_bind" if bound else "application_group_unbind",
             service=Service.SSO,
             organization=application.organization,
             resource=application,
             actor=actor,
-            message=f"{group.name} no longer authorized for {application.label}",
-            changes=[{"field": "authorized_groups", "from": group.name, "to": None}],
+            message=f"{group.name} {'authorized' if bound else 'no longer authorized'} for {application.label}",
+            changes=[
+                {
+                    "field": "authorized_groups",
+                    "from": None if bound else group.name,
+                    "to": group.name if bound else None,
+                }
+            ],
         )
-    signals.group_authorization_changed.send(sender=Application, application=application, groups=removed, bound=False)
-    return removed
+    signals.group_authorization_changed.send(sender=Application, application=application, groups=groups, bound=bound)
 
 
 # --- applications and their keys --------------------------------------------------------------
