@@ -405,6 +405,17 @@ def _mark_existing(*, integration: Integration, exclude_user_ids: list[int]) -> 
     )
 
 
+def _users_affected(*, integration: Integration, users: list[User]) -> list[User]:
+    """The users whose account in this app may have to change: in scope now, or holding an account."""
+    in_scope = set(
+        selectors.users_in_scope(integration=integration)
+        .filter(pk__in=[u.pk for u in users])
+        .values_list("pk", flat=True)
+    )
+    has_account = set(integration.accounts.filter(user__in=users).values_list("user_id", flat=True))
+    return [u for u in users if u.pk in in_scope or u.pk in has_account]
+
+
 def accounts_mark_for_users(*, users: Iterable[User], reason: str) -> list[int]:
     """Flag every app account of these users for reconciliation (and create those newly in scope)."""
     users = list(users)
@@ -414,13 +425,7 @@ def accounts_mark_for_users(*, users: Iterable[User], reason: str) -> list[int]:
     for integration in selectors.integrations_listening(organization_id=users[0].organization_id).select_related(
         "application"
     ):
-        in_scope = set(
-            selectors.users_in_scope(integration=integration)
-            .filter(pk__in=[u.pk for u in users])
-            .values_list("pk", flat=True)
-        )
-        has_account = set(integration.accounts.filter(user__in=users).values_list("user_id", flat=True))
-        affected = [u for u in users if u.pk in in_scope or u.pk in has_account]
+        affected = _users_affected(integration=integration, users=users)
         marked += _accounts_mark(integration=integration, users=affected, create=True)
     logger.debug("marked %d account(s) dirty: %s", len(marked), reason)
     return marked
@@ -455,14 +460,7 @@ def accounts_mark_for_application(*, application, users: Iterable[User], reason:
     )
     if integration is None:
         return []
-    users = list(users)
-    in_scope = set(
-        selectors.users_in_scope(integration=integration)
-        .filter(pk__in=[u.pk for u in users])
-        .values_list("pk", flat=True)
-    )
-    has_account = set(integration.accounts.filter(user__in=users).values_list("user_id", flat=True))
-    affected = [u for u in users if u.pk in in_scope or u.pk in has_account]
+    affected = _users_affected(integration=integration, users=list(users))
     logger.debug("marking %d account(s) dirty: %s", len(affected), reason)
     return _accounts_mark(integration=integration, users=affected, create=True)
 
