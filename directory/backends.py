@@ -13,5 +13,8 @@ class DirectoryBackend(ModelBackend):
     """
 
     def get_user(self, user_id):
-        user = User._default_manager.select_related("organization").filter(pk=user_id).first()
-        return user if user is not None and self.user_can_authenticate(user) else None
+        try:
+            user = User._default_manager.select_related("organization").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
