@@ -50,5 +50,3 @@ def tiles(org, engineering):
             organization=org, label="Hidden Tool", idp_slug="hidden-tool", show_in_portal=False, groups=[engineering]
         ),
     }
-
-
