@@ -118,6 +118,11 @@ def browser_context(request):
         for context in contexts:
             context.close()
         browser.close()
+        # Code run while Playwright's sync API is active sees its own context-local DB connections;
+        # close them here, or PostgreSQL refuses to drop the test database ("accessed by other users").
+        from django.db import connections
+
+        connections.close_all()
 
 
 @pytest.fixture
