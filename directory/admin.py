@@ -25,11 +25,30 @@ admin.site.index_title = "Your organization"
 
 @admin.register(Organization)
 class OrganizationAdmin(TenantScopedAdmin):
-    """Tenants; created and removed by platform operators."""
+    """Tenants: operators create and remove them; a tenant's Administrators change their own settings."""
 
-    list_display = ("name", "slug", "user_count", "created_at")
+    list_display = ("name", "slug", "require_mfa", "user_count", "created_at")
     search_fields = ("name", "slug")
-    prepopulated_fields = {"slug": ("name",)}
+    fields = ("name", "slug", "require_mfa")
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {"slug": ("name",)} if request.user.is_superuser else {}
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if request.user.is_superuser else ("slug",)  # the slug names the tenant in URLs
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.ORGANIZATION_SETTINGS}
+        services.organization_update(organization=obj, actor=request.user, data=data)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(user_total=Count("users"))

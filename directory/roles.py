@@ -11,8 +11,10 @@ HELP_DESK = "Help Desk"
 READ_ONLY = "Read Only"
 
 TENANT_APPS = ("directory", "ssoapps", "provisioning", "insights")
-# Models a tenant role never touches: the tenant record itself is edited by operators.
-OPERATOR_ONLY = {("directory", "organization")}
+# The tenant record itself: operators create and delete organizations; a tenant's roles may at
+# most view it or change its settings (e.g. require MFA), never add or delete one.
+TENANT_RECORD = ("directory", "organization")
+TENANT_RECORD_ACTIONS = {"view", "change"}
 # Models every role may only look at: the audit log is written by Lanyard, never by hand.
 VIEW_ONLY = {("insights", "event")}
 
@@ -31,9 +33,11 @@ def role_permissions(role: str, permissions) -> list:
     chosen = []
     for perm in permissions:
         app_label, model = perm.content_type.app_label, perm.content_type.model
-        if app_label not in TENANT_APPS or (app_label, model) in OPERATOR_ONLY:
+        if app_label not in TENANT_APPS:
             continue
         action = perm.codename.split("_", 1)[0]
+        if (app_label, model) == TENANT_RECORD and action not in TENANT_RECORD_ACTIONS:
+            continue
         if (app_label, model) in VIEW_ONLY and action != "view":
             continue
         if action in actions or (app_label, perm.codename) in extra:

@@ -27,6 +27,10 @@ USER_ATTRIBUTES = (
 )
 
 
+# Organization settings a tenant's Administrators may change.
+ORGANIZATION_SETTINGS = ("name", "require_mfa")
+
+
 def _record(event_type: str, *, organization, resource, actor=None, success=True, message="", changes=None):
     return record(
         event_type=event_type,
@@ -38,6 +42,25 @@ def _record(event_type: str, *, organization, resource, actor=None, success=True
         message=message,
         changes=changes,
     )
+
+
+@transaction.atomic
+def organization_update(*, organization: Organization, actor: User | None = None, data: dict) -> Organization:
+    """Change an organization's settings (its name, whether MFA is required)."""
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    unknown = set(data) - set(ORGANIZATION_SETTINGS)
+    if unknown:
+        raise ValidationError(f"Unknown organization setting(s): {', '.join(sorted(unknown))}.")
+    changes = []
+    for field, value in data.items():
+        if getattr(organization, field) != value:
+            changes.append({"field": field, "from": getattr(organization, field), "to": value})
+            setattr(organization, field, value)
+    if changes:
+        organization.full_clean()
+        organization.save()
+        _record("organization_update", organization=organization, resource=organization, actor=actor, changes=changes)
+    return organization
 
 
 @transaction.atomic
