@@ -21,6 +21,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from directory import services as directory_services
+from directory.errors import error_sentence
 from directory.models import User, UserState
 from insights.models import Service
 from insights.services import record
@@ -1234,7 +1235,7 @@ def users_import(*, integration: Integration, remote_ids: list[str], actor: User
                 actor=actor,
                 resource=resource,
                 success=False,
-                message=f"Could not import {row['email']}: {' '.join(exc.messages)}",
+                message=f"Could not import {row['email']}: {error_sentence(exc)}",
             )
             continue
         counts["imported"] += 1

@@ -135,7 +135,9 @@ def application_add(*, application: Application, actor: User | None = None) -> A
 
 
 @transaction.atomic
-def application_update(*, application: Application, changes: list[dict], actor: User | None = None) -> Application:
+def application_update(
+    *, application: Application, changes: list[dict], actor: User | None = None, message: str = ""
+) -> Application:
     """Save an edited application (validated here) and record what changed."""
     application.full_clean()
     application.save()
@@ -146,7 +148,7 @@ def application_update(*, application: Application, changes: list[dict], actor: 
             organization=application.organization,
             resource=application,
             actor=actor,
-            message=f"{application.label} updated",
+            message=message or f"{application.label} updated",
             changes=changes,
         )
     return application
@@ -272,15 +274,10 @@ def application_sp_metadata_apply(*, application: Application, document: bytes, 
             setattr(application, name, value)
     if not changes:
         return []
-    application.full_clean()
-    application.save()
-    record(
-        event_type="application_update",
-        service=Service.SSO,
-        organization=application.organization,
-        resource=application,
+    application_update(
+        application=application,
+        changes=changes,
         actor=actor,
         message=f"{application.label} configured from SP metadata",
-        changes=changes,
     )
     return changes
