@@ -1,4 +1,7 @@
-"""Admin for organizations, users and groups; every write goes through directory.services."""
+"""Admin for users and groups (organizations and roles: organization_admin); every write goes through services.
+
+Who may change whom is the permission matrix (directory.permissions), applied per user by MatrixAdminMixin.
+"""
 
 from django import forms
 from django.contrib import admin, messages
@@ -11,56 +14,21 @@ from django.utils.translation import ngettext
 
 from insights.admin import RecentEventsMixin
 
-from . import services
+from . import (
+    organization_admin,  # noqa: F401 - registers the admins of organizations and roles
+    services,
+)
 from .errors import error_sentence
+from .matrix_admin import MatrixAdminMixin
 from .models import Organization, User, UserGroup, UserState
-from .roles import ADMINISTRATOR, ROLE_ACTIONS
+from .permissions import permission_check, permitted
+from .roles import ROLE_ACTIONS
 from .tenancy import TenantScopedAdmin, organization_of, scope
 from .user_import import COLUMNS, users_import_csv
 
 admin.site.site_header = "Lanyard administration"
 admin.site.site_title = "Lanyard"
 admin.site.index_title = "Your organization"
-
-
-@admin.register(Organization)
-class OrganizationAdmin(TenantScopedAdmin):
-    """Tenants: operators create and remove them; a tenant's Administrators change their own settings."""
-
-    list_display = ("name", "slug", "require_mfa", "user_count", "created_at")
-    search_fields = ("name", "slug")
-    fields = ("name", "slug", "require_mfa")
-
-    def get_prepopulated_fields(self, request, obj=None):
-        return {"slug": ("name",)} if request.user.is_superuser else {}
-
-    def get_readonly_fields(self, request, obj=None):
-        return () if request.user.is_superuser else ("slug",)  # the slug names the tenant in URLs
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            super().save_model(request, obj, form, change)
-            return
-        data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.ORGANIZATION_SETTINGS}
-        services.organization_update(organization=obj, actor=request.user, data=data)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(user_total=Count("users"))
-
-    @admin.display(description="Users", ordering="user_total")
-    def user_count(self, obj):
-        return obj.user_total
-
-
-def can_grant_admin(user: User) -> bool:
-    """Only operators and Administrators may make someone a tenant admin or change roles."""
-    return user.is_superuser or user.groups.filter(name=ADMINISTRATOR).exists()
 
 
 class GroupFilter(admin.SimpleListFilter):
@@ -81,7 +49,7 @@ class GroupFilter(admin.SimpleListFilter):
 
 
 class UserAdminForm(forms.ModelForm):
-    """The user form, plus an optional new password that is never shown back."""
+    """The user form, plus an optional new password that is never shown back and must pass the validators."""
 
     username = forms.CharField(
         required=False,
@@ -99,6 +67,15 @@ class UserAdminForm(forms.ModelForm):
         model = User
         fields = ("organization", *services.USER_ATTRIBUTES, "state", "groups", "is_superuser")
 
+    def _post_clean(self):
+        super()._post_clean()
+        password = self.cleaned_data.get("new_password")
+        if password:  # judged against the attributes just entered, as Django's own user forms do
+            try:  # the refusal's event names the signed-in admin through the request's event context
+                services.user_password_validate(user=self.instance, password=password)
+            except ValidationError as exc:
+                self.add_error("new_password", exc)
+
 
 class GroupChoiceForm(forms.Form):
     """Pick one of the organization's groups for a bulk membership action."""
@@ -113,9 +90,20 @@ class UserImportForm(forms.Form):
     organization = forms.ModelChoiceField(queryset=Organization.objects.all(), required=False)
 
 
+# The matrix action a posted field of the user form asks for (directory.permissions).
+PROFILE_FIELDS = tuple(f for f in services.USER_ATTRIBUTES if f != "is_staff")
+FIELD_ACTIONS = {
+    **dict.fromkeys(PROFILE_FIELDS, "change_profile"),
+    "new_password": "set_password",
+    "state": "change_state",
+    "is_staff": "change_roles",
+    "groups": "change_roles",
+}
+
+
 @admin.register(User)
-class UserAdmin(RecentEventsMixin, TenantScopedAdmin):
-    """Directory users of the organization."""
+class UserAdmin(MatrixAdminMixin, RecentEventsMixin, TenantScopedAdmin):
+    """Directory users of the organization; an admin changes only users whose role is below their own."""
 
     form = UserAdminForm
     change_list_template = "admin/directory/user/change_list.html"
@@ -124,8 +112,10 @@ class UserAdmin(RecentEventsMixin, TenantScopedAdmin):
     search_fields = ("email", "username", "first_name", "last_name", "display_name", "employee_id")
     list_per_page = 100
     ordering = ("email",)
-    actions = ["suspend_users", "reactivate_users", "add_to_group", "remove_from_group"]
+    actions = ["suspend_users", "reactivate_users", "add_to_group", "remove_from_group", "delete_selected"]
     readonly_fields = ("last_login", "date_joined")
+    matrix_field_actions = FIELD_ACTIONS
+    matrix_write_only = ("new_password",)
     fieldsets = (
         (None, {"fields": ("organization", "email", "username", "state", "new_password")}),
         ("Profile", {"fields": ("first_name", "last_name", "display_name", "department", "job_title")}),
@@ -137,11 +127,11 @@ class UserAdmin(RecentEventsMixin, TenantScopedAdmin):
     def full_name(self, obj):
         return f"{obj.first_name} {obj.last_name}".strip() or obj.display_name
 
-    def get_readonly_fields(self, request, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
-        if not can_grant_admin(request.user):
-            readonly += ["is_staff", "groups"]  # only Administrators make other admins
-        return readonly
+    def has_change_state_permission(self, request):
+        return permitted(actor=request.user, action="change_state")
+
+    def has_change_membership_permission(self, request):
+        return permitted(actor=request.user, action="change_membership")
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -190,24 +180,27 @@ class UserAdmin(RecentEventsMixin, TenantScopedAdmin):
         for user in queryset:
             services.user_delete(user=user, actor=request.user)
 
-    # --- bulk actions -------------------------------------------------------------------
+    # --- bulk actions: users the actor may not touch are skipped, named and recorded ------
 
     def _set_state(self, request, queryset, state: str, verb: str) -> None:
-        changed = 0
-        for user in queryset:
+        candidates = []
+        for user in queryset.prefetch_related("groups"):
             if user.pk == request.user.pk and state == UserState.SUSPENDED:
                 self.message_user(request, "You cannot suspend yourself; ask another admin.", messages.WARNING)
-                continue
-            if user.state != state:
-                services.user_state_set(user=user, state=state, actor=request.user)
-                changed += 1
+            elif user.state != state:
+                candidates.append(user)
+        event_type = "user_suspend" if state == UserState.SUSPENDED else "user_reactivate"
+        allowed = self.matrix_partition(request, candidates, "change_state", event_type=event_type)
+        for user in allowed:
+            services.user_state_set(user=user, state=state, actor=request.user)
+        changed = len(allowed)
         self.message_user(request, ngettext(f"{changed} user {verb}.", f"{changed} users {verb}.", changed))
 
-    @admin.action(description="Suspend selected users", permissions=["change"])
+    @admin.action(description="Suspend selected users", permissions=["change_state"])
     def suspend_users(self, request, queryset):
         self._set_state(request, queryset, UserState.SUSPENDED, "suspended")
 
-    @admin.action(description="Reactivate selected users", permissions=["change"])
+    @admin.action(description="Reactivate selected users", permissions=["change_state"])
     def reactivate_users(self, request, queryset):
         self._set_state(request, queryset, UserState.ACTIVE, "reactivated")
 
@@ -216,11 +209,16 @@ class UserAdmin(RecentEventsMixin, TenantScopedAdmin):
         form.fields["group"].queryset = scope(UserGroup.objects.all(), request)
         if form.is_bound and form.is_valid():
             group = form.cleaned_data["group"]
+            users = list(queryset.prefetch_related("groups"))
+            members = set(group.members.filter(pk__in=[u.pk for u in users]).values_list("pk", flat=True))
+            changing = [u for u in users if (u.pk in members) != add]
+            event_type = "group_member_add" if add else "group_member_remove"
+            allowed = self.matrix_partition(request, changing, "change_membership", event_type=event_type)
             try:
                 if add:
-                    done = services.group_members_add(group=group, users=queryset, actor=request.user)
+                    done = services.group_members_add(group=group, users=allowed, actor=request.user)
                 else:
-                    done = services.group_members_remove(group=group, users=queryset, actor=request.user)
+                    done = services.group_members_remove(group=group, users=allowed, actor=request.user)
             except ValidationError as exc:
                 self.message_user(request, error_sentence(exc), messages.ERROR)
                 return None
@@ -241,11 +239,11 @@ class UserAdmin(RecentEventsMixin, TenantScopedAdmin):
         }
         return TemplateResponse(request, "admin/directory/user/group_action.html", context)
 
-    @admin.action(description="Add selected users to a group", permissions=["change"])
+    @admin.action(description="Add selected users to a group", permissions=["change_membership"])
     def add_to_group(self, request, queryset):
         return self._membership_action(request, queryset, add=True)
 
-    @admin.action(description="Remove selected users from a group", permissions=["change"])
+    @admin.action(description="Remove selected users from a group", permissions=["change_membership"])
     def remove_from_group(self, request, queryset):
         return self._membership_action(request, queryset, add=False)
 
@@ -286,9 +284,26 @@ class UserAdmin(RecentEventsMixin, TenantScopedAdmin):
         return TemplateResponse(request, "admin/directory/user/import.html", context)
 
 
+class UserGroupAdminForm(forms.ModelForm):
+    """A group; moving someone of the admin's own role or higher in or out is refused with a sentence."""
+
+    actor = None  # the signed-in admin, set per request by UserGroupAdmin.get_form
+
+    def clean_members(self):
+        members = self.cleaned_data["members"]
+        before = set(self.instance.members.all()) if self.instance.pk else set()
+        for user in sorted(set(members) ^ before, key=lambda u: u.email):
+            event_type = "group_member_add" if user not in before else "group_member_remove"
+            # Refused is a ValidationError too: it becomes this field's error; its event is recorded.
+            permission_check(actor=self.actor, action="change_membership", target=user, event_type=event_type)
+        return members
+
+
 @admin.register(UserGroup)
 class UserGroupAdmin(TenantScopedAdmin):
     """User groups; membership changes go through the services so apps hear of them."""
+
+    form = UserGroupAdminForm
 
     list_display = ("name", "member_count", "description")
     list_filter = ("organization",)
@@ -298,6 +313,10 @@ class UserGroupAdmin(TenantScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(member_total=Count("members"))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
 
     @admin.display(description="Members", ordering="member_total")
     def member_count(self, obj):
@@ -328,21 +347,3 @@ class UserGroupAdmin(TenantScopedAdmin):
     def delete_queryset(self, request, queryset):
         for group in queryset:
             services.group_delete(group=group, actor=request.user)
-
-
-class RoleAdmin(admin.ModelAdmin):
-    """Admin roles are definitions shared by every tenant: only platform operators see them."""
-
-    list_display = ("name",)
-
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    has_change_permission = has_add_permission = has_delete_permission = has_view_permission
-
-
-admin.site.unregister(Group)
-admin.site.register(Group, RoleAdmin)

@@ -11,16 +11,17 @@ HELP_DESK = "Help Desk"
 READ_ONLY = "Read Only"
 
 TENANT_APPS = ("directory", "ssoapps", "provisioning", "insights")
-# The tenant record itself: operators create and delete organizations; a tenant's roles may at
-# most view it or change its settings (e.g. require MFA), never add or delete one.
+# The tenant record itself: operators create and delete organizations; every role may view it, and
+# only Administrators change its security settings (require MFA), through the extra permission below.
 TENANT_RECORD = ("directory", "organization")
-TENANT_RECORD_ACTIONS = {"view", "change"}
+TENANT_RECORD_ACTIONS = {"view"}
 # Models every role may only look at: the audit log is written by Lanyard, never by hand.
 VIEW_ONLY = {("insights", "event")}
 
-# role -> (actions on every tenant model, extra (app_label, codename) pairs)
+# role -> (actions on every tenant model, extra (app_label, codename) pairs). Whom a role may act on
+# (users below it only) is the matrix in directory.permissions; tests/test_role_matrix.py keeps both in step.
 ROLE_ACTIONS: dict[str, tuple[set[str], set[tuple[str, str]]]] = {
-    ADMINISTRATOR: ({"view", "add", "change", "delete"}, set()),
+    ADMINISTRATOR: ({"view", "add", "change", "delete"}, {("directory", "change_organization")}),
     MANAGER: ({"view", "add", "change"}, set()),
     HELP_DESK: ({"view"}, {("directory", "change_user")}),
     READ_ONLY: ({"view"}, set()),
@@ -35,12 +36,15 @@ def role_permissions(role: str, permissions) -> list:
         app_label, model = perm.content_type.app_label, perm.content_type.model
         if app_label not in TENANT_APPS:
             continue
+        if (app_label, perm.codename) in extra:
+            chosen.append(perm)
+            continue
         action = perm.codename.split("_", 1)[0]
         if (app_label, model) == TENANT_RECORD and action not in TENANT_RECORD_ACTIONS:
             continue
         if (app_label, model) in VIEW_ONLY and action != "view":
             continue
-        if action in actions or (app_label, perm.codename) in extra:
+        if action in actions:
             chosen.append(perm)
     return chosen
 

@@ -1,7 +1,13 @@
-"""Writes to the directory. Each service records an insights event and sends a domain signal."""
+"""Writes to the directory. Each service records an insights event and sends a domain signal.
+
+Every service that acts for an admin (`actor`) first asks the permission matrix (directory.permissions)
+and refuses before it writes anything; the refusal's failed event is recorded outside the service's
+own transaction, so it stays. `actor=None` is the system (jobs, demo seeding).
+"""
 
 from collections.abc import Iterable
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -10,6 +16,7 @@ from insights.services import record
 
 from . import signals
 from .models import Organization, User, UserGroup, UserState
+from .permissions import permission_check, rank_forget, role_grant_check
 
 # Directory attributes an admin (or an import) may set on a user.
 USER_ATTRIBUTES = (
@@ -44,13 +51,23 @@ def _record(event_type: str, *, organization, resource, actor=None, success=True
     )
 
 
-@transaction.atomic
+def _fresh(user: User) -> User:
+    """The user as stored: the matrix judges the target's stored role, never an instance a form has changed."""
+    return User.objects.select_related("organization").get(pk=user.pk)
+
+
 def organization_update(*, organization: Organization, actor: User | None = None, data: dict) -> Organization:
-    """Change an organization's settings (its name, whether MFA is required)."""
-    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    """Change an organization's settings (its name, whether MFA is required): Administrators only."""
     unknown = set(data) - set(ORGANIZATION_SETTINGS)
     if unknown:
         raise ValidationError(f"Unknown organization setting(s): {', '.join(sorted(unknown))}.")
+    permission_check(actor=actor, action="change_org_settings", organization=organization)
+    with transaction.atomic():
+        return _organization_update(organization=organization, actor=actor, data=data)
+
+
+def _organization_update(*, organization: Organization, actor: User | None, data: dict) -> Organization:
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
     changes = []
     for field, value in data.items():
         if getattr(organization, field) != value:
@@ -63,7 +80,6 @@ def organization_update(*, organization: Organization, actor: User | None = None
     return organization
 
 
-@transaction.atomic
 def user_create(
     *,
     organization: Organization,
@@ -73,38 +89,58 @@ def user_create(
     state: str = UserState.ACTIVE,
     **attributes,
 ) -> User:
-    """Add a user to an organization's directory."""
+    """Add a user to an organization's directory (a tenant admin only by an Administrator)."""
     unknown = set(attributes) - set(USER_ATTRIBUTES)
     if unknown:
         raise ValidationError(f"Unknown user attribute(s): {', '.join(sorted(unknown))}.")
+    permission_check(actor=actor, action="create", organization=organization)
+    if attributes.get("is_staff"):
+        permission_check(actor=actor, action="change_roles", organization=organization, event_type="user_create")
     if not attributes.get("username"):
         attributes["username"] = email.strip().lower().split("@")[0]
     user = User(organization=organization, email=email, state=state, **attributes)
     if password:
+        user_password_validate(user=user, password=password, actor=actor)
         user.set_password(password)
     else:
         user.set_unusable_password()
-    user.full_clean(exclude=["password"])
-    user.save()
-    _record(
-        "user_create",
-        organization=organization,
-        resource=user,
-        actor=actor,
-        changes=[{"field": f, "from": None, "to": getattr(user, f)} for f in ("email", "username", "state")],
-    )
-    signals.user_changed.send(sender=User, user=user, changed_fields={"created"})
+    with transaction.atomic():
+        user.full_clean(exclude=["password"])
+        user.save()
+        _record(
+            "user_create",
+            organization=organization,
+            resource=user,
+            actor=actor,
+            changes=[{"field": f, "from": None, "to": getattr(user, f)} for f in ("email", "username", "state")],
+        )
+        signals.user_changed.send(sender=User, user=user, changed_fields={"created"})
     return user
 
 
-@transaction.atomic
 def user_update(*, user: User, actor: User | None = None, data: dict) -> User:
     """Change a user's attributes (and state, which is delegated to suspend/reactivate)."""
-    user = User.objects.select_for_update().get(pk=user.pk)
     new_state = data.pop("state", None)
     unknown = set(data) - set(USER_ATTRIBUTES)
     if unknown:
         raise ValidationError(f"Unknown user attribute(s): {', '.join(sorted(unknown))}.")
+    stored = _fresh(user)
+    changed = {field for field, value in data.items() if getattr(stored, field) != value}
+    if changed - {"is_staff"}:
+        permission_check(actor=actor, action="change_profile", target=stored)
+    if "is_staff" in changed:
+        permission_check(actor=actor, action="change_roles", target=stored, event_type="user_update")
+    if new_state and new_state != stored.state:
+        event_type = _state_event(stored.state, new_state)
+        permission_check(actor=actor, action="change_state", target=stored, event_type=event_type)
+    with transaction.atomic():
+        updated = _user_update(user=user, actor=actor, data=data, new_state=new_state)
+    rank_forget(user)
+    return updated
+
+
+def _user_update(*, user: User, actor: User | None, data: dict, new_state: str | None) -> User:
+    user = User.objects.select_for_update().get(pk=user.pk)
     changes = []
     for field, value in data.items():
         old = getattr(user, field)
@@ -121,7 +157,12 @@ def user_update(*, user: User, actor: User | None = None, data: dict) -> User:
     return user
 
 
-@transaction.atomic
+def _state_event(old: str, new: str) -> str:
+    if new == UserState.ACTIVE and old == UserState.STAGED:
+        return "user_activate"
+    return {UserState.SUSPENDED: "user_suspend", UserState.ACTIVE: "user_reactivate"}.get(new, "user_update")
+
+
 def user_state_set(*, user: User, state: str, actor: User | None = None) -> User:
     """Move a user to staged, active or suspended.
 
@@ -129,17 +170,23 @@ def user_state_set(*, user: User, state: str, actor: User | None = None) -> User
     """
     if state not in UserState.values:
         raise ValidationError(f"“{state}” is not a user state. Use staged, active or suspended.")
+    stored = _fresh(user)
+    if stored.state == state:
+        return stored
+    permission_check(actor=actor, action="change_state", target=stored, event_type=_state_event(stored.state, state))
+    with transaction.atomic():
+        return _user_state_set(user=stored, state=state, actor=actor)
+
+
+def _user_state_set(*, user: User, state: str, actor: User | None) -> User:
     user = User.objects.select_for_update().get(pk=user.pk)
     old = user.state
     if old == state:
         return user
     user.state = state
     user.save(update_fields=["state"])
-    event_type = {UserState.SUSPENDED: "user_suspend", UserState.ACTIVE: "user_reactivate"}.get(state, "user_update")
-    if state == UserState.ACTIVE and old == UserState.STAGED:
-        event_type = "user_activate"
     _record(
-        event_type,
+        _state_event(old, state),
         organization=user.organization,
         resource=user,
         actor=actor,
@@ -159,27 +206,52 @@ def user_reactivate(*, user: User, actor: User | None = None) -> User:
     return user_state_set(user=user, state=UserState.ACTIVE, actor=actor)
 
 
-@transaction.atomic
 def user_delete(*, user: User, actor: User | None = None) -> None:
-    """Remove a user from the directory (apps are told before the row goes)."""
-    signals.user_deleting.send(sender=User, user=user)
-    _record("user_delete", organization=user.organization, resource=user, actor=actor)
-    user.delete()
+    """Remove a user from the directory (apps are told before the row goes): Administrators only."""
+    permission_check(actor=actor, action="delete", target=_fresh(user))
+    with transaction.atomic():
+        signals.user_deleting.send(sender=User, user=user)
+        _record("user_delete", organization=user.organization, resource=user, actor=actor)
+        user.delete()
 
 
-@transaction.atomic
+def user_password_validate(*, user: User, password: str, actor: User | None = None) -> None:
+    """Refuse (and record) a password that fails AUTH_PASSWORD_VALIDATORS, judged against this user's attributes."""
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as exc:
+        _record(
+            "user_password_set",
+            organization=user.organization,
+            resource=user,
+            actor=actor,
+            success=False,
+            message=f"Refused: {' '.join(exc.messages)}",  # the validators' sentences, never the password
+        )
+        raise ValidationError(exc.messages) from None
+
+
 def user_set_password(*, user: User, password: str, actor: User | None = None) -> User:
-    """Set a user's password (the value itself is never logged)."""
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    _record(
-        "user_password_set",
-        organization=user.organization,
-        resource=user,
-        actor=actor,
-        changes=[{"field": "password", "from": None, "to": None}],
-    )
-    return user
+    """Set a user's password after the validators accept it (the value itself is never logged).
+
+    A new password also signs the user out everywhere: Django checks each session against a hash
+    of the stored password on every request.
+    """
+    stored = _fresh(user)
+    permission_check(actor=actor, action="set_password", target=stored)
+    user_password_validate(user=stored, password=password, actor=actor)
+    with transaction.atomic():
+        stored.set_password(password)
+        stored.save(update_fields=["password"])
+        _record(
+            "user_password_set",
+            organization=stored.organization,
+            resource=stored,
+            actor=actor,
+            changes=[{"field": "password", "from": None, "to": None}],
+        )
+    user.password = stored.password
+    return stored
 
 
 @transaction.atomic
@@ -211,10 +283,14 @@ def group_update(*, group: UserGroup, actor: User | None = None, data: dict) -> 
 
 @transaction.atomic
 def group_delete(*, group: UserGroup, actor: User | None = None) -> None:
-    """Delete a group; its members lose whatever the group gave them."""
+    """Delete a group; its members lose whatever the group gave them.
+
+    Deleting a group is a decision about the group (the delete_usergroup permission: Administrators),
+    not about one member, so its members are removed whatever their rank.
+    """
     members = list(group.members.all())
     if members:
-        group_members_remove(group=group, users=members, actor=actor)
+        _members_remove(group=group, users=members, actor=actor)
     _record("group_delete", organization=group.organization, resource=group, actor=actor)
     group.delete()
 
@@ -229,16 +305,30 @@ def _same_organization(group: UserGroup, users: Iterable[User]) -> list[User]:
     return users
 
 
-@transaction.atomic
+def _membership_check(actor: User | None, users: list[User], event_type: str) -> None:
+    for user in users:
+        permission_check(actor=actor, action="change_membership", target=user, event_type=event_type)
+
+
+def _members_of(group: UserGroup, users: list[User]) -> set[int]:
+    return set(group.members.filter(pk__in=[u.pk for u in users]).values_list("pk", flat=True))
+
+
 def group_members_add(*, group: UserGroup, users: Iterable[User], actor: User | None = None) -> list[User]:
     """Add users to a group; returns the ones that were not members yet."""
     users = _same_organization(group, users)
-    current = set(group.members.filter(pk__in=[u.pk for u in users]).values_list("pk", flat=True))
+    current = _members_of(group, users)
     added = [u for u in users if u.pk not in current]
-    if not added:
+    _membership_check(actor, added, "group_member_add")
+    with transaction.atomic():
+        return _members_add(group=group, users=added, actor=actor)
+
+
+def _members_add(*, group: UserGroup, users: list[User], actor: User | None) -> list[User]:
+    if not users:
         return []
-    group.members.add(*added)
-    for user in added:
+    group.members.add(*users)
+    for user in users:
         _record(
             "group_member_add",
             organization=group.organization,
@@ -247,20 +337,25 @@ def group_members_add(*, group: UserGroup, users: Iterable[User], actor: User | 
             message=f"{user.email} added to {group.name}",
             changes=[{"field": "members", "from": None, "to": user.email}],
         )
-    signals.membership_changed.send(sender=UserGroup, group=group, users=added, added=True)
-    return added
+    signals.membership_changed.send(sender=UserGroup, group=group, users=users, added=True)
+    return users
 
 
-@transaction.atomic
 def group_members_remove(*, group: UserGroup, users: Iterable[User], actor: User | None = None) -> list[User]:
     """Remove users from a group; returns the ones that were members."""
     users = list(users)
-    current = set(group.members.filter(pk__in=[u.pk for u in users]).values_list("pk", flat=True))
+    current = _members_of(group, users)
     removed = [u for u in users if u.pk in current]
-    if not removed:
+    _membership_check(actor, removed, "group_member_remove")
+    with transaction.atomic():
+        return _members_remove(group=group, users=removed, actor=actor)
+
+
+def _members_remove(*, group: UserGroup, users: list[User], actor: User | None) -> list[User]:
+    if not users:
         return []
-    group.members.remove(*removed)
-    for user in removed:
+    group.members.remove(*users)
+    for user in users:
         _record(
             "group_member_remove",
             organization=group.organization,
@@ -269,37 +364,44 @@ def group_members_remove(*, group: UserGroup, users: Iterable[User], actor: User
             message=f"{user.email} removed from {group.name}",
             changes=[{"field": "members", "from": user.email, "to": None}],
         )
-    signals.membership_changed.send(sender=UserGroup, group=group, users=removed, added=False)
-    return removed
+    signals.membership_changed.send(sender=UserGroup, group=group, users=users, added=False)
+    return users
 
 
-@transaction.atomic
 def group_members_set(*, group: UserGroup, users: Iterable[User], actor: User | None = None) -> None:
-    """Make a group's members exactly these users."""
+    """Make a group's members exactly these users (refused whole if one of the changes is not the actor's to make)."""
     wanted = {u.pk: u for u in _same_organization(group, users)}
     current = {u.pk: u for u in group.members.all()}
-    group_members_remove(group=group, users=[u for pk, u in current.items() if pk not in wanted], actor=actor)
-    group_members_add(group=group, users=[u for pk, u in wanted.items() if pk not in current], actor=actor)
+    leaving = [u for pk, u in current.items() if pk not in wanted]
+    joining = [u for pk, u in wanted.items() if pk not in current]
+    _membership_check(actor, leaving, "group_member_remove")
+    _membership_check(actor, joining, "group_member_add")
+    with transaction.atomic():
+        _members_remove(group=group, users=leaving, actor=actor)
+        _members_add(group=group, users=joining, actor=actor)
 
 
-@transaction.atomic
 def user_roles_set(*, user: User, roles: Iterable, actor: User | None = None) -> None:
-    """Give a tenant admin exactly these admin roles (Django groups)."""
+    """Give a tenant admin exactly these admin roles (Django groups): Administrators, never above their own role."""
+    stored = _fresh(user)
     wanted = {role.pk: role for role in roles}
-    current = {role.pk: role for role in user.groups.all()}
+    current = {role.pk: role for role in stored.groups.all()}
     if wanted.keys() == current.keys():
         return
-    user.groups.set(wanted.values())
-    _record(
-        "user_roles_update",
-        organization=user.organization,
-        resource=user,
-        actor=actor,
-        changes=[
-            {
-                "field": "roles",
-                "from": sorted(r.name for r in current.values()),
-                "to": sorted(r.name for r in wanted.values()),
-            }
-        ],
-    )
+    role_grant_check(actor=actor, target=stored, roles=wanted.values())
+    with transaction.atomic():
+        stored.groups.set(wanted.values())
+        _record(
+            "user_roles_update",
+            organization=stored.organization,
+            resource=stored,
+            actor=actor,
+            changes=[
+                {
+                    "field": "roles",
+                    "from": sorted(r.name for r in current.values()),
+                    "to": sorted(r.name for r in wanted.values()),
+                }
+            ],
+        )
+    rank_forget(user)

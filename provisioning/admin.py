@@ -45,7 +45,7 @@ class IntegrationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.actor = actor
         self.capabilities = None
-        if self.instance.pk:
+        if self.instance.pk and "application" in self.fields:  # a view-only form has no fields at all
             self.fields["application"].disabled = True
 
     def clean_token(self) -> str:

@@ -1,4 +1,4 @@
-"""Admin for users' second factors: a tenant admin sees their organization's and can remove a lost one.
+"""Admin for users' second factors: a tenant admin sees their organization's; an Administrator removes a lost one.
 
 allauth registers its own admins for EmailAddress and Authenticator, which know nothing of
 organizations; they are replaced here so no tenant admin sees another organization's rows.
@@ -8,6 +8,8 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.contrib import admin
 
+from directory.matrix_admin import MatrixAdminMixin
+from directory.permissions import permitted
 from directory.tenancy import TenantScopedAdmin
 
 from . import services
@@ -23,27 +25,29 @@ Authenticator.tenant_path = "user__organization"
 
 
 @admin.register(Authenticator)
-class AuthenticatorAdmin(TenantScopedAdmin):
-    """Users' second factors: viewable, and removable when a user lost their phone or key (never editable)."""
+class AuthenticatorAdmin(MatrixAdminMixin, TenantScopedAdmin):
+    """Users' second factors: viewable, and removable (the matrix's reset_mfa) when a user lost their phone or key."""
 
     list_display = ("user", "type", "created_at", "last_used_at")
     list_filter = ("type",)
     search_fields = ("user__email",)
     fields = ("user", "type", "created_at", "last_used_at")  # never the secret in `data`
     readonly_fields = fields
+    actions = ["delete_selected"]
+    matrix_delete_action = "reset_mfa"
 
-    # Whoever may change a directory user may see and reset their second factors (the roles grant that).
-    def _may_manage_users(self, request) -> bool:
-        return request.user.has_perm("directory.change_user")
+    def matrix_target(self, obj):
+        return obj.user
 
+    # Who may view users may see which factors they use; removing one is the matrix's reset_mfa.
     def has_module_permission(self, request) -> bool:
-        return self._may_manage_users(request) or super().has_module_permission(request)
+        return permitted(actor=request.user, action="view")
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return self._may_manage_users(request) or super().has_view_permission(request, obj)
+        return permitted(actor=request.user, action="view", target=None if obj is None else obj.user)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return self._may_manage_users(request) or super().has_delete_permission(request, obj)
+        return self._may(request, "reset_mfa", obj)
 
     def has_add_permission(self, request) -> bool:
         return False  # users enrol themselves on the portal

@@ -4,6 +4,7 @@ Every event here is written with service "portal". Failure reasons go into the e
 only administrators read; the pages a person sees never say whether an email address exists.
 """
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
@@ -14,6 +15,9 @@ from django.urls import reverse
 
 from directory import services as directory_services
 from directory.models import User, UserState
+from directory.permissions import permission_check
+from directory.sessions import user_sessions_end
+from insights.context import bind
 from insights.models import Service
 from insights.services import record
 from ssoapps.models import Application
@@ -95,19 +99,30 @@ def mfa_enrolment_record(*, user: User, authenticator_type: str, removed: bool =
     )
 
 
-@transaction.atomic
 def authenticator_remove(*, authenticator, actor: User | None = None) -> None:
-    """An administrator removes a user's second factor (e.g. a lost phone); the user enrols again."""
-    user = authenticator.user
+    """An Administrator removes a user's second factor (e.g. a lost phone); the user is signed out and enrols again.
+
+    Recovery codes go with the last real factor, as when a user removes it themselves in allauth.
+    """
+    user = User.objects.select_related("organization").get(pk=authenticator.user_id)
+    permission_check(actor=actor, action="reset_mfa", target=user)
     kind = authenticator.type
-    authenticator.delete()
-    _record(
-        "mfa_remove",
-        user=user,
-        actor=actor,
-        message=f"Removed {kind} by an administrator.",
-        changes=[{"field": "mfa", "from": kind, "to": None}],
-    )
+    with transaction.atomic():
+        if not Authenticator.objects.filter(pk=authenticator.pk).delete()[0]:
+            return  # already gone (e.g. recovery codes removed with the last factor earlier in a bulk delete)
+        removed = [kind]
+        remaining = Authenticator.objects.filter(user=user)
+        if not remaining.exclude(type=Authenticator.Type.RECOVERY_CODES).exists() and remaining.exists():
+            remaining.delete()
+            removed.append(Authenticator.Type.RECOVERY_CODES)
+        ended = user_sessions_end(user=user)
+        _record(
+            "mfa_remove",
+            user=user,
+            actor=actor,
+            message=f"Removed {' and '.join(removed)} by an administrator; {ended} session(s) signed out.",
+            changes=[{"field": "mfa", "from": kind, "to": None}],
+        )
 
 
 def mfa_failure_record(*, user: User, authenticator_type: str = "") -> None:
@@ -189,6 +204,11 @@ def activation_token_valid(*, user: User | None, token: str) -> bool:
 
 @transaction.atomic
 def user_activate(*, user: User, password: str) -> User:
-    """A staged user chose a password: set it and make the account active."""
-    directory_services.user_set_password(user=user, password=password, actor=user)
-    return directory_services.user_state_set(user=user, state=UserState.ACTIVE, actor=user)
+    """A staged user chose a password: set it and make the account active.
+
+    The emailed token is the authority here, not an admin role, so the directory services run as the
+    system (actor=None); the bound context still names the user in the events.
+    """
+    with bind(actor=user, initiator_type="user"):
+        directory_services.user_set_password(user=user, password=password)
+        return directory_services.user_state_set(user=user, state=UserState.ACTIVE)
