@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from directory.models import User, UserGroup, UserState
-from directory.roles import HELP_DESK
+from directory.roles import HELP_DESK, MANAGER
 from insights.models import Event
 from tests.factories import TenantAdminFactory, UserFactory, UserGroupFactory
 
@@ -145,3 +145,46 @@ def test_read_only_role_cannot_import(client, org):
     viewer = TenantAdminFactory(organization=org, roles=[Group.objects.get(name="Read Only")])
     client.force_login(viewer)
     assert client.get(reverse("admin:directory_user_import")).status_code == 403
+
+
+def test_bulk_actions_skip_users_of_the_actors_role_or_higher_and_say_so(client, org):
+    manager = TenantAdminFactory(organization=org, roles=[Group.objects.get(name=MANAGER)])
+    boss = TenantAdminFactory(organization=org, email="boss@example.test")
+    member = UserFactory(organization=org)
+    group = UserGroupFactory(organization=org, name="Engineering")
+    client.force_login(manager)
+    page = client.post(
+        CHANGELIST, {"action": "suspend_users", "_selected_action": [member.pk, boss.pk], "index": 0}, follow=True
+    )
+    html = page.content.decode()
+    assert "1 user suspended." in html and "You cannot suspend or reactivate boss@example.test" in html
+    assert User.objects.get(pk=member.pk).state == "suspended" and User.objects.get(pk=boss.pk).state == "active"
+    selection = {"action": "add_to_group", "_selected_action": [member.pk, boss.pk], "group": group.pk, "apply": "1"}
+    page = client.post(CHANGELIST, selection, follow=True)
+    assert "cannot change the group memberships of boss@example.test" in page.content.decode()
+    assert list(group.members.all()) == [member]
+    refused = Event.objects.filter(success=False, resource_name=boss.email)
+    assert {e.event_type for e in refused} == {"user_suspend", "group_member_add"}
+
+
+def test_help_desk_is_not_offered_group_membership_or_delete_actions(client, org):
+    helper = TenantAdminFactory(organization=org, roles=[Group.objects.get(name=HELP_DESK)])
+    client.force_login(helper)
+    offered = {name for name, _ in client.get(CHANGELIST).context["action_form"].fields["action"].choices if name}
+    assert offered == {"suspend_users", "reactivate_users"}
+
+
+def test_group_admin_refuses_moving_a_higher_user_in_or_out(client, org):
+    manager = TenantAdminFactory(organization=org, roles=[Group.objects.get(name=MANAGER)])
+    boss = TenantAdminFactory(organization=org, email="boss@example.test")
+    member = UserFactory(organization=org)
+    group = UserGroupFactory(organization=org, name="IT", members=[boss])
+    client.force_login(manager)
+    url = reverse("admin:directory_usergroup_change", args=[group.pk])
+    page = client.post(url, {"name": "IT", "description": "", "members": [member.pk]})
+    assert page.status_code == 200  # the form again, with the reason under Members
+    assert "cannot change the group memberships of boss@example.test" in page.content.decode()
+    assert list(group.members.all()) == [boss]
+    assert Event.objects.get(success=False).event_type == "group_member_remove"
+    response = client.post(url, {"name": "IT", "description": "", "members": [boss.pk, member.pk]})
+    assert response.status_code == 302 and set(group.members.all()) == {boss, member}
