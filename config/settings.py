@@ -172,12 +172,14 @@ ACCOUNT_RATE_LIMITS = {
     # Every sign-in attempt from one address, right or wrong: 300 a minute. An office whose staff
     # share one NAT address signs in hundreds of people a minute at 9 a.m. below it.
     "login": "300/m/ip",
-    # Refused sign-ins from one address: 60 a minute and 600 an hour, room for a large office's typos
-    # but not for trying passwords across many accounts. Per key, where the key is (address, account):
-    # 5 per 5 minutes, so a guesser is stopped at that account from their address while its owner
-    # still signs in from theirs. allauth's second-factor check counts here too, keyed by the user
-    # (5 wrong codes per 5 minutes).
-    "login_failed": "60/m/ip,600/h/ip,5/5m/key",
+    # Refused sign-ins from one address (Lanyard's own action, see ssoapps/portal/adapters.py): 60 a
+    # minute and 600 an hour, room for a large office's typos but not for trying passwords across
+    # many accounts.
+    "login_failed_address": "60/m/ip,600/h/ip",
+    # Refused sign-ins per (address, account): 5 per 5 minutes, so a guesser is stopped at that account
+    # from their address while its owner still signs in from theirs. allauth's second-factor check
+    # counts here too, keyed by the user: 5 wrong codes per 5 minutes.
+    "login_failed": "5/5m/key",
     # Lanyard's own: refused sign-ins of one account from all addresses together, 100 an hour (the
     # bound of NIST SP 800-63B). One address alone can make at most 60 an hour for an account, so
     # keeping a user locked out takes a distributed attack, and a distributed guess is capped.

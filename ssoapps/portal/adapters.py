@@ -12,8 +12,11 @@ from insights.middleware import client_ip_from
 
 from . import services
 
-# Lanyard's own rate-limit action (its rates are in ACCOUNT_RATE_LIMITS): refused sign-ins of one account,
-# from every address together. allauth's "login_failed" is keyed here by client address and account.
+# Lanyard's own rate-limit actions (their rates are in ACCOUNT_RATE_LIMITS): refused sign-ins from one client
+# address, and refused sign-ins of one account from every address. allauth's own "login_failed" is keyed here by
+# (address, account); allauth also counts wrong second-factor codes there, keyed by user, and clears that whole
+# action after a good code, which is why the per-address counts live in an action of their own.
+ADDRESS_FAILURES = "login_failed_address"
 ACCOUNT_FAILURES = "login_failed_account"
 
 
@@ -38,7 +41,7 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             raise PermissionDenied("Unable to determine the client's address.")  # nothing to count limits against
         return ip
 
-    def _failure_limits(self, request, account: str) -> tuple[tuple[str, str], ...]:
+    def _account_limits(self, request, account: str) -> tuple[tuple[str, str], ...]:
         # (action, key): one address guessing at one account, and one account guessed at from everywhere.
         return (("login_failed", f"{ratelimit.get_ip(request)} {account}"), (ACCOUNT_FAILURES, account))
 
@@ -51,7 +54,7 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         """
         account = _account(credentials)
         usage = ratelimit.RateLimitUsage(usage=[])
-        for action, key in self._failure_limits(request, account):
+        for action, key in ((ADDRESS_FAILURES, ""), *self._account_limits(request, account)):
             consumed = ratelimit.consume(request, app="allauth.account", action=action, key=key)
             if consumed is None:
                 usage.rollback()  # a refused attempt is not a failed password
@@ -61,8 +64,8 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         self._login_failed_rl_usage = usage  # the attribute allauth's authenticate() rolls back on success
 
     def _delete_login_attempts_cached_email(self, request, **credentials) -> None:
-        """After a password reset, forget the failures counted against that account."""
-        for action, key in self._failure_limits(request, _account(credentials)):
+        """After a password reset, forget the failures counted against that account (not the address's own)."""
+        for action, key in self._account_limits(request, _account(credentials)):
             ratelimit.clear(request, app="allauth.account", action=action, key=key)
 
     def is_safe_url(self, url) -> bool:

@@ -1,7 +1,10 @@
 """Sign-in rate limits behind the proxy: they key on the client and the account, not on a shared address
 (issue 10, findings 4, 12 and 13). The portal conftest gives each test its own local-memory cache, a real one."""
 
+import re
+
 import pytest
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
@@ -90,3 +93,15 @@ def test_successful_sign_ins_do_not_count_as_failures(alice):
     for _ in range(8):
         browser, _ = sign_in(alice.email, PASSWORD, client_ip="192.0.2.10")
         assert signed_in(browser)
+
+
+def test_a_password_reset_lifts_the_owners_own_lockout(alice):
+    for _ in range(6):
+        browser, response = sign_in(alice.email, "what was it again", client_ip="192.0.2.10")
+    assert TOO_MANY in response.content.decode()
+    browser.post(reverse("account_reset_password"), {"email": alice.email})
+    link = re.search(r"http://\S+(/accounts/password/reset/key/\S+/)", mail.outbox[-1].body).group(1)
+    form = browser.get(link).url
+    browser.post(form, {"password1": "remembered it now 42", "password2": "remembered it now 42"})
+    browser, _ = sign_in(alice.email, "remembered it now 42", client_ip="192.0.2.10")
+    assert signed_in(browser)
