@@ -21,8 +21,8 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Public base URL of this IdP, used in SAML metadata, entity IDs and links in emails.
 SSO_BASE_URL = env.str("SSO_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
-# Fernet keys for secrets at rest (private keys, SCIM tokens). The first encrypts; all decrypt,
-# so a new key is rotated in by putting it first and re-encrypting with `manage.py rotate_keys`.
+# Fernet keys for secrets at rest (private keys, SCIM tokens, MFA secrets). The first encrypts; all decrypt,
+# so a new key is rotated in by putting it first and re-encrypting with `manage.py rotate_encryption_keys`.
 DEVELOPMENT_ENCRYPTION_KEYS = ["bGFueWFyZC1kZXZlbG9wbWVudC1vbmx5LWtleS0wMDA="]
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=DEVELOPMENT_ENCRYPTION_KEYS)
 
@@ -81,10 +81,15 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "directory.User"
-AUTHENTICATION_BACKENDS = [
-    "directory.backends.DirectoryBackend",
-    # allauth's backend logs in by email and tells an inactive (staged/suspended) user apart.
-    "allauth.account.auth_backends.AuthenticationBackend",
+# One backend: it finds the user by the directory's email address only and hashes exactly once per
+# attempt, whatever the outcome (allauth's own backend, added beside it, would hash a second time).
+AUTHENTICATION_BACKENDS = ["directory.backends.DirectoryBackend"]
+# Argon2id with OWASP's parameters first; the others only verify older hashes, which are rewritten
+# with Argon2id at the user's next sign-in.
+PASSWORD_HASHERS = [
+    "directory.hashers.OWASPArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -139,6 +144,9 @@ else:
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Sign-in (django-allauth): email + password, no self-service signup, MFA, rate limits.
+# Identity attributes belong to the organization: config/urls.py mounts only allauth's sign-in,
+# password and MFA pages (no email management, signup, phone or sign-in codes), and allauth's
+# EmailAddress rows follow the directory (ssoapps/portal/receivers.py).
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:home"
 ACCOUNT_ADAPTER = "ssoapps.portal.adapters.PortalAccountAdapter"
@@ -148,17 +156,43 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None  # our username is unique per organization only
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "none"  # addresses are managed by the organization's admins
+ACCOUNT_CHANGE_EMAIL = False
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # no "you have no account, sign up" mail to whoever a reset names
+ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")  # not "code": it mails a code to allauth's addresses
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
+# allauth finds the client's address as the rest of Lanyard does (the adapter reuses insights' function);
+# these keep allauth's own helpers in step with it.
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# Rate limits ("amount/period/key"), counted in the shared cache. "ip" is the client's address (an
+# IPv6 /64), never the proxy's. The sign-in limits count refused attempts (a success is not counted),
+# except "login", which is a flood ceiling on every attempt.
 ACCOUNT_RATE_LIMITS = {
-    "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/5m/key",
-    "reset_password": "20/m/ip,5/m/key",
-    "reset_password_from_key": "20/m/ip",
+    # Every sign-in attempt from one address, right or wrong: 300 a minute. An office whose staff
+    # share one NAT address signs in hundreds of people a minute at 9 a.m. below it.
+    "login": "300/m/ip",
+    # Refused sign-ins from one address (Lanyard's own action, see ssoapps/portal/adapters.py): 60 a
+    # minute and 600 an hour, room for a large office's typos but not for trying passwords across
+    # many accounts.
+    "login_failed_address": "60/m/ip,600/h/ip",
+    # Refused sign-ins per (address, account): 5 per 5 minutes, so a guesser is stopped at that account
+    # from their address while its owner still signs in from theirs. allauth's second-factor check
+    # counts here too, keyed by the user: 5 wrong codes per 5 minutes.
+    "login_failed": "5/5m/key",
+    # Lanyard's own: refused sign-ins of one account from all addresses together, 100 an hour (the
+    # bound of NIST SP 800-63B). One address alone can make at most 60 an hour for an account, so
+    # keeping a user locked out takes a distributed attack, and a distributed guess is capped.
+    "login_failed_account": "100/h/key",
+    # Reset emails: per address as for sign-ins; 3 per 15 minutes per email address, so nobody floods an inbox.
+    "reset_password": "60/m/ip,600/h/ip,3/15m/key",
+    # Choosing the new password from a reset link (the link's token is unguessable).
+    "reset_password_from_key": "60/m/ip",
     "change_password": "5/m/user",
+    "reauthenticate": "10/m/user",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Lanyard] "
+MFA_ADAPTER = "ssoapps.portal.adapters.PortalMFAAdapter"  # TOTP secrets and recovery seeds encrypted
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Lanyard")
 MFA_PASSKEY_LOGIN_ENABLED = False

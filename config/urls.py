@@ -24,7 +24,8 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("accounts/", include("allauth.urls")),
+    # allauth: sign-in, password and MFA pages only (no email management or signup); see the module.
+    path("accounts/", include("ssoapps.portal.allauth_urls")),
     path("admin/rq/", include((rq_dashboard_patterns(), "django_rq"))),
     path("admin/", admin.site.urls),
     path("saml2/", include("ssoapps.saml.urls")),

@@ -1,10 +1,12 @@
 """Secrets at rest: Fernet encryption with the keys in FIELD_ENCRYPTION_KEYS (MultiFernet).
 
 The first key encrypts; every key decrypts, so a key is rotated by putting a new one first and
-running `manage.py rotate_encryption_keys`, which re-encrypts every EncryptedTextField value.
+running `manage.py rotate_encryption_keys`, which re-encrypts every EncryptedTextField value and
+the secrets other apps keep elsewhere and register here (the portal's MFA secrets).
 Values are never written to temporary files or logs; the field's repr is masked.
 """
 
+from collections.abc import Callable
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -69,3 +71,19 @@ def encrypted_fields():
         for field in model._meta.concrete_fields:
             if isinstance(field, EncryptedTextField):
                 yield model, field
+
+
+# Re-encryptions of secrets kept outside EncryptedTextField columns (e.g. inside a JSON column of a
+# third-party model), registered by the app that owns them so the directory need not know them.
+_rotations: list[Callable[[], int]] = []
+
+
+def rotation_register(rotate_all: Callable[[], int]) -> None:
+    """Have `rotate_encryption_keys` also call `rotate_all`, which re-encrypts its secrets and returns how many."""
+    if rotate_all not in _rotations:
+        _rotations.append(rotate_all)
+
+
+def registered_rotations() -> tuple[Callable[[], int], ...]:
+    """The re-encryptions registered by apps, in registration order."""
+    return tuple(_rotations)

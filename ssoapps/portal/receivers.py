@@ -2,10 +2,11 @@
 
 from allauth.account.signals import password_reset
 from allauth.mfa import signals as mfa_signals
-from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 from django.dispatch import receiver
 
+from directory.backends import sign_in_refused
 from directory.models import User, UserState
 from directory.signals import user_changed
 
@@ -34,15 +35,11 @@ def on_user_logged_in(sender, request, user, **kwargs) -> None:
         services.login_success_record(user=user, method=_methods(request, user))
 
 
-@receiver(user_login_failed, dispatch_uid="portal.login_failure")
-def on_user_login_failed(sender, credentials, request=None, **kwargs) -> None:
-    """A refused sign-in; the reason is worked out for the event only."""
-    if not _is_portal_request(request):
-        return
-    email = credentials.get("email") or credentials.get("username") or ""
-    # Django masks the password in `credentials`; the form still has it, so read it from the request.
-    password = request.POST.get("password") if request.method == "POST" else None
-    services.login_failure_record(email=email, password=password)
+@receiver(sign_in_refused, dispatch_uid="portal.login_failure")
+def on_sign_in_refused(sender, request, email, user, reason, **kwargs) -> None:
+    """A refused sign-in; the backend worked out the reason while checking the password (no second hash)."""
+    if _is_portal_request(request):
+        services.login_failure_record(email=email, user=user, reason=reason)
 
 
 @receiver(mfa_signals.authenticator_added, dispatch_uid="portal.mfa_added")
@@ -74,6 +71,13 @@ def on_user_changed(sender, user, changed_fields, **kwargs) -> None:
     """A staged user was just created: email them the link to choose a password."""
     if "created" in changed_fields and user.state == UserState.STAGED and user.email:
         transaction.on_commit(lambda: _send_activation(user.pk))
+
+
+@receiver(user_changed, sender=User, dispatch_uid="portal.email_addresses")
+def on_user_email_changed(sender, user, changed_fields, **kwargs) -> None:
+    """The directory changed a user's address: allauth's address rows follow, in the same transaction."""
+    if "email" in changed_fields:
+        services.email_address_sync(user=user)
 
 
 def _send_activation(user_pk: int) -> None:

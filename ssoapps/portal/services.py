@@ -4,12 +4,14 @@ Every event here is written with service "portal". Failure reasons go into the e
 only administrators read; the pages a person sees never say whether an email address exists.
 """
 
+from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -23,16 +25,6 @@ from insights.services import record
 from ssoapps.models import Application
 
 from . import selectors
-
-
-class LoginFailure:
-    """Why a sign-in was refused (recorded in the event, never shown on the page)."""
-
-    UNKNOWN_EMAIL = "unknown email"
-    WRONG_PASSWORD = "wrong password"
-    STAGED = "account staged (not activated yet)"
-    SUSPENDED = "account suspended"
-    NO_PASSWORD = "no password set"
 
 
 def _record(event_type: str, *, user: User | None = None, success: bool = True, message: str = "", **extra):
@@ -53,26 +45,8 @@ def login_success_record(*, user: User, method: str = "password") -> None:
     _record("portal_login", user=user, message=f"Signed in ({method}).")
 
 
-def login_failure_reason(*, email: str, password: str | None) -> tuple[User | None, str]:
-    """The user (if any) and the reason a sign-in with these credentials was refused."""
-    user = User.objects.filter(email__iexact=(email or "").strip()).first()
-    if user is None:
-        # Hash anyway, so working out the reason costs the same whether or not the address exists.
-        User().set_password(password or "")
-        return None, LoginFailure.UNKNOWN_EMAIL
-    if not user.has_usable_password():
-        reason = LoginFailure.STAGED if user.state == UserState.STAGED else LoginFailure.NO_PASSWORD
-        return user, reason
-    if password is None or not user.check_password(password):
-        return user, LoginFailure.WRONG_PASSWORD
-    if user.state == UserState.STAGED:
-        return user, LoginFailure.STAGED
-    return user, LoginFailure.SUSPENDED
-
-
-def login_failure_record(*, email: str, password: str | None) -> None:
-    """Record a refused portal sign-in with its reason."""
-    user, reason = login_failure_reason(email=email, password=password)
+def login_failure_record(*, email: str, user: User | None, reason: str) -> None:
+    """Record a refused portal sign-in with its reason (a `directory.backends.SignInRefusal`)."""
     if user is None:
         record(
             event_type="portal_login",
@@ -84,6 +58,22 @@ def login_failure_record(*, email: str, password: str | None) -> None:
         )
         return
     _record("portal_login", user=user, success=False, message=f"Sign-in refused: {reason}.")
+
+
+def login_throttled_record(*, email: str) -> None:
+    """Record a sign-in refused by a rate limit, before any password was checked."""
+    user = User.objects.filter(email__iexact=(email or "").strip()).first() if email else None
+    login_failure_record(email=email, user=user, reason="too many failed attempts, rate limited")
+
+
+def email_address_sync(*, user: User) -> None:
+    """Make the directory's address the user's only allauth EmailAddress (primary), and nobody else's.
+
+    allauth reads these rows for password resets and re-authentication; the directory is the source
+    of truth, so rows left from an older address (or claimed by someone else) must not survive.
+    """
+    EmailAddress.objects.filter(Q(user=user) | Q(email__iexact=user.email)).delete()
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
 
 
 def mfa_enrolment_record(*, user: User, authenticator_type: str, removed: bool = False) -> None:

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from directory.encryption import encrypted_fields, rotate
+from directory.encryption import encrypted_fields, registered_rotations, rotate
 
 
 class Command(BaseCommand):
@@ -28,4 +28,6 @@ class Command(BaseCommand):
                             [rotate(stored), row_pk],
                         )
                     total += 1
+        for rotate_all in registered_rotations():
+            total += rotate_all()
         self.stdout.write(self.style.SUCCESS(f"Re-encrypted {total} stored secret(s) with the current key."))
