@@ -202,6 +202,10 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
+# Chromium applies form-action to the redirects that follow a form POST too: an app whose ACS answers with a
+# redirect to another origin (its console on another domain, say) is blocked there. List such origins here
+# (e.g. "https://console.example.com", or "https:" for any HTTPS origin); the auto-POST page allows them.
+SAML_POST_FORM_ACTION_EXTRA = env.list("SAML_POST_FORM_ACTION_EXTRA", default=[])
 # Where browsers send violation reports (e.g. an operator's collector); none by default.
 if CSP_REPORT_URI := env.str("CSP_REPORT_URI", default=""):
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [CSP_REPORT_URI]

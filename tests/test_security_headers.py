@@ -186,6 +186,16 @@ def test_saml_post_page_form_action_is_the_acs_origin_or_none(signed_in, member_
     assert_security_headers(response, form_action={form_action})
 
 
+def test_operator_listed_origins_widen_the_saml_post_page_only(signed_in, member_app, settings):
+    # For apps whose ACS redirects to another origin (Chromium applies form-action to those redirects too).
+    settings.SAML_POST_FORM_ACTION_EXTRA = ["https://console.example.test"]
+    response = signed_in.get(f"/saml2/{member_app.idp_slug}")
+    assert_security_headers(response, form_action={"https://sp.example.test", "https://console.example.test"})
+    assert_security_headers(signed_in.get("/"))
+    Application.objects.filter(pk=member_app.pk).update(acs_urls=["javascript:alert(1)//"])
+    assert_security_headers(signed_in.get(f"/saml2/{member_app.idp_slug}"), form_action={"'none'"})
+
+
 def test_no_lanyard_page_has_inline_script_or_style(signed_in, tenant_admin, member_app):
     """What the policy would block, looked for in the HTML itself (the browser tests see it run)."""
     inline = re.compile(

@@ -3,6 +3,7 @@
 import re
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
@@ -55,8 +56,10 @@ def _deliver(request, application, user, authn) -> HttpResponse:
     response = HttpResponse(page)
     response["Cache-Control"] = "no-store"
     # django-csp's per-response override (what its csp_replace decorator sets): this page's one form may post
-    # to its ACS origin, and nowhere else, not even back to Lanyard.
-    response._csp_replace = {"form-action": [_form_action_source(issued.acs_url)]}
+    # to its ACS origin (and the origins an operator listed for the app's redirects after it), nowhere else.
+    acs = _form_action_source(issued.acs_url)
+    sources = [acs] if acs == "'none'" else [acs, *settings.SAML_POST_FORM_ACTION_EXTRA]
+    response._csp_replace = {"form-action": sources}
     return response
 
 
