@@ -207,8 +207,9 @@ CONTENT_SECURITY_POLICY = {
 # (e.g. "https://console.example.com", or "https:" for any HTTPS origin); the auto-POST page allows them.
 SAML_POST_FORM_ACTION_EXTRA = env.list("SAML_POST_FORM_ACTION_EXTRA", default=[])
 # Where browsers send violation reports (e.g. an operator's collector); none by default.
-if CSP_REPORT_URI := env.str("CSP_REPORT_URI", default=""):
-    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [CSP_REPORT_URI]
+# (not a CSP_* setting of its own: django-csp 4 refuses to start with any, as left over from its 3.x format)
+if csp_report_uri := env.str("CSP_REPORT_URI", default=""):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [csp_report_uri]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # Not "same-origin": that makes the SAML POST to the app carry "Origin: null"; this policy still sends other

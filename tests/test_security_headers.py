@@ -1,6 +1,8 @@
 """Every kind of response carries the Content-Security-Policy and the other security headers (issue 10, finding 2)."""
 
 import re
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -14,6 +16,7 @@ from tests.factories import PASSWORD, UserGroupFactory
 from tests.insights.factories import api_key_in
 from tests.ssoapps.factories import SP_ACS_URL, application_in
 from tests.ssoapps.saml_helpers import posted_form
+from tests.test_deploy import ROOT, clean_environment
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +223,22 @@ def test_no_lanyard_page_has_inline_script_or_style(signed_in, tenant_admin, mem
     for url in pages:
         body = signed_in.get(url).content.decode()
         assert not inline.findall(body), (url, inline.findall(body))
+
+
+def manage(*args, **env):
+    """Run manage.py in a fresh process (settings read the environment once, at start)."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env={**clean_environment(), **env},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+
+
+def test_violation_reports_go_where_the_operator_says():
+    code = "from django.test import Client; print(Client().get('/healthz')['Content-Security-Policy'])"
+    result = manage("shell", "-c", code, CSP_REPORT_URI="https://csp-reports.example.test/lanyard")
+    assert result.returncode == 0, result.stderr
+    assert "report-uri https://csp-reports.example.test/lanyard" in result.stdout
+    assert manage("check", CSP_REPORT_URI="https://csp-reports.example.test/lanyard").returncode == 0
