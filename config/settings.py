@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "django_rq",
     "insights",
     "directory",
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # above WhiteNoise, so static files carry the policy too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -217,6 +219,36 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Security headers on every response. The policy allows no inline script and no inline style (element or
+# attribute): every page, the admin included, loads its JavaScript and CSS as static files from this origin.
+# The SAML auto-POST page alone widens form-action, to the origin of the one ACS URL it posts to.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # portal tile images and the TOTP QR code are data: URLs
+        "connect-src": ["'self'"],  # the admin's autocomplete, allauth's WebAuthn
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+# Chromium applies form-action to the redirects that follow a form POST too: an app whose ACS answers with a
+# redirect to another origin (its console on another domain, say) is blocked there. List such origins here
+# (e.g. "https://console.example.com", or "https:" for any HTTPS origin); the auto-POST page allows them.
+SAML_POST_FORM_ACTION_EXTRA = env.list("SAML_POST_FORM_ACTION_EXTRA", default=[])
+# Where browsers send violation reports (e.g. an operator's collector); none by default.
+# (not a CSP_* setting of its own: django-csp 4 refuses to start with any, as left over from its 3.x format)
+if csp_report_uri := env.str("CSP_REPORT_URI", default=""):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [csp_report_uri]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+# Not "same-origin": that makes the SAML POST to the app carry "Origin: null"; this policy still sends other
+# sites the origin alone, never a path (reset and activation links carry their token in the path).
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 
 # Behind TLS (production): secure cookies, HSTS, HTTPS redirects. The proxy must set X-Forwarded-Proto.
 SECURE_DEPLOYMENT = env.bool("SECURE_DEPLOYMENT", default=False)

@@ -66,7 +66,7 @@ class ApplicationAdmin(RecentEventsMixin, TenantScopedAdmin):
         """The current tile image."""
         if not obj or not obj.portal_image:
             return "—"
-        return format_html('<img src="{}" alt="" style="max-height:48px">', obj.portal_image)
+        return format_html('<img src="{}" alt="" class="portal-image-preview">', obj.portal_image)
 
     @admin.display(description="IdP details")
     def idp_details(self, obj: Application) -> str:

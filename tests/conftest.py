@@ -91,22 +91,34 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def browser_context(request):
-    """A headless Chromium (Debian's, driven by Playwright); failing tests leave screenshots in test-artifacts/."""
+    """A headless Chromium (Debian's, driven by Playwright); failing tests leave screenshots in test-artifacts/.
+
+    Every Content-Security-Policy violation Chromium reports on any page fails the test (at teardown), so a
+    page that needs inline script or style, or posts a form where the policy forbids, cannot go unnoticed.
+    `browser_context.csp_violations` lists them, for a test that expects one.
+    """
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
     from playwright.sync_api import sync_playwright
 
-    from tests.portal.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+    from tests.portal.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, csp_violation
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         contexts = []
+        violations = []
+
+        def collect(message) -> None:
+            if csp_violation(message.text):
+                violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
 
         def new_context():
             context = browser.new_context(viewport={"width": 1280, "height": 800})
             context.set_default_timeout(20_000)
+            context.on("console", collect)
             contexts.append(context)
             return context
 
+        new_context.csp_violations = violations
         yield new_context
         report = getattr(request.node, "rep_call", None)
         if report is not None and report.failed:
@@ -123,6 +135,8 @@ def browser_context(request):
         from django.db import connections
 
         connections.close_all()
+        if violations:
+            pytest.fail("Content-Security-Policy violations in the browser:\n" + "\n".join(violations))
 
 
 @pytest.fixture

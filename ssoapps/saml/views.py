@@ -1,5 +1,9 @@
 """The IdP's HTTP endpoints: SSO (both bindings, IdP-initiated launch, resume after login) and metadata."""
 
+import re
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
@@ -12,6 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import selectors, sso
 from .errors import SamlRefusal
+
+# A host name or IP address, nothing that could end a CSP source expression or start another one.
+_CSP_HOST = re.compile(r"[a-z0-9.-]+|[0-9a-f:.]+")
 
 
 def _refuse(request, refusal: SamlRefusal, *, application, user, slug: str) -> HttpResponse:
@@ -28,12 +35,31 @@ def _signed_in_user(request):
     return suspended
 
 
+def _form_action_source(url: str) -> str:
+    """The CSP source that allows a form to post to this URL: its origin, or 'none' for anything unusual."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        host = (parts.hostname or "").encode("idna").decode("ascii")  # a CSP source names a host in ASCII
+    except (ValueError, UnicodeError):
+        return "'none'"
+    if parts.scheme not in ("https", "http") or not _CSP_HOST.fullmatch(host):
+        return "'none'"
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
 def _deliver(request, application, user, authn) -> HttpResponse:
     issued = sso.sso_response_issue(application=application, user=user, authn=authn)
     # rendered without a RequestContext: the page needs no context processors, and this is the hot path
     page = get_template("ssoapps/saml_post.html").render({"issued": issued, "application": application})
     response = HttpResponse(page)
     response["Cache-Control"] = "no-store"
+    # django-csp's per-response override (what its csp_replace decorator sets): this page's one form may post
+    # to its ACS origin (and the origins an operator listed for the app's redirects after it), nowhere else.
+    acs = _form_action_source(issued.acs_url)
+    sources = [acs] if acs == "'none'" else [acs, *settings.SAML_POST_FORM_ACTION_EXTRA]
+    response._csp_replace = {"form-action": sources}
     return response
 
 

@@ -20,6 +20,12 @@ CHROMIUM_ARGS = [
 ]
 
 
+def csp_violation(console_text: str) -> bool:
+    """Whether a console message is Chromium reporting a Content-Security-Policy violation."""
+    # Chromium words them "Refused to …" or "Executing inline script violates …"; every one names the policy.
+    return "Content Security Policy" in console_text or "Content-Security-Policy" in console_text
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now, on the loopback interface."""
     with socket.socket() as sock:
