@@ -90,14 +90,15 @@ def _rows(data: bytes) -> list[tuple[int, dict]]:
                 )
             rows.append((reader.line_num, raw))
     except csv.Error as exc:
+        line = reader.line_num + 1  # the reader counts a line once it has parsed it whole
         if "field limit" in str(exc):
             kilobytes = csv.field_size_limit() // 1024
             raise ValidationError(
-                f"Line {reader.line_num} has a cell longer than {kilobytes} KB, more than any user attribute holds. "
+                f"Line {line} has a cell longer than {kilobytes} KB, more than any user attribute holds. "
                 "Nothing was imported: fix that line and import the file again."
             ) from exc
         raise ValidationError(
-            f"Line {reader.line_num} cannot be read as CSV. Nothing was imported: check its quotes and line breaks."
+            f"Line {line} cannot be read as CSV. Nothing was imported: check its quotes and line breaks."
         ) from exc
     return rows
 
