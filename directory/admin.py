@@ -270,7 +270,7 @@ class UserAdmin(RecentEventsMixin, TenantScopedAdmin):
             else:
                 try:
                     report = users_import_csv(
-                        organization=organization, data=form.cleaned_data["file"].read(), actor=request.user
+                        organization=organization, data=form.cleaned_data["file"], actor=request.user
                     )
                 except ValidationError as exc:
                     form.add_error("file", error_sentence(exc))

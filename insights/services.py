@@ -66,6 +66,10 @@ def _snapshot(obj, *, kind: str | None = None) -> tuple[str, str, str]:
     return type_name, str(obj.pk or ""), str(obj)[:255]
 
 
+def _column(value, limit: int) -> str:
+    return text_storable(str(value or ""))[:limit]
+
+
 def record(
     *,
     event_type: str,
@@ -113,10 +117,6 @@ def record(
         changes=changes_scrub(changes),
         correlation_id=_column(ctx.correlation_id, 36),
     )
-
-
-def _column(value, limit: int) -> str:
-    return text_storable(str(value or ""))[:limit]
 
 
 # --- API keys -------------------------------------------------------------------------------
