@@ -6,6 +6,13 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+# Said when an address belongs to a user of another organization: an address has one user in the whole
+# installation, and a tenant admin must not learn from the refusal that it has an account elsewhere.
+EMAIL_UNUSABLE = (
+    "This email address cannot be used for a user of this organization. "
+    "Check the address with the person or ask them for another one; contact support if it should be theirs."
+)
+
 
 class Organization(models.Model):
     """A tenant: a company with its own users, groups and applications."""
@@ -132,9 +139,11 @@ class User(AbstractBaseUser, PermissionsMixin):
             self.username = self.email.split("@")[0]
         if not self.is_superuser and self.organization_id is None:
             raise ValidationError({"organization": "Choose the organization this user belongs to."})
-        email_taken = User.objects.filter(email__iexact=self.email).exclude(pk=self.pk)
-        if self.email and email_taken.exists():
-            raise ValidationError({"email": "This email address is already in use. Use another address."})
+        holder = User.objects.filter(email__iexact=self.email).exclude(pk=self.pk).only("organization").first()
+        if self.email and holder is not None:
+            if holder.organization_id != self.organization_id:
+                raise ValidationError({"email": EMAIL_UNUSABLE})
+            raise ValidationError({"email": "Another user of this organization already has this email address."})
         username_taken = User.objects.filter(organization_id=self.organization_id, username=self.username)
         if self.organization_id and username_taken.exclude(pk=self.pk).exists():
             raise ValidationError(

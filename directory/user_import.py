@@ -15,19 +15,13 @@ from insights.text import text_is_storable, text_storable
 
 from . import services
 from .errors import error_sentence
-from .models import Organization, User, UserGroup, UserState
+from .models import EMAIL_UNUSABLE, Organization, User, UserGroup, UserState
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
 MAX_GROUPS_PER_ROW = 100
 GROUP_SEPARATOR = ";"
 COLUMNS = tuple(c for c in services.USER_ATTRIBUTES if c != "is_staff") + ("state", "groups")
-# Said for an address held by another organization: a tenant admin must not learn from it that the
-# address has an account elsewhere, and an address can belong to one user only (DESIGN.md, Tenancy).
-EMAIL_UNUSABLE = (
-    "This email address cannot be used for a user of this organization. "
-    "Check the address with the person or ask them for another one; contact support if it should be theirs."
-)
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,10 @@ def test_user_create_records_event_with_initiator(org, tenant_admin):
 
 def test_email_is_unique_across_organizations_case_insensitively(org, other_org):
     UserFactory(organization=org, email="dup@example.test")
-    with pytest.raises(ValidationError, match="already in use"):
+    with pytest.raises(ValidationError, match="cannot be used for a user of this organization"):
         services.user_create(organization=other_org, email="DUP@example.test")
+    with pytest.raises(ValidationError, match="Another user of this organization already has"):
+        services.user_create(organization=org, email="DUP@example.test", username="dup2")
     with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.create(organization=other_org, email="Dup@Example.test", username="x")
 
