@@ -1,5 +1,9 @@
-"""CSV import of users: the whole file is read and checked before anything is written; then each row
-is created, updated or refused on its own, with a reason."""
+"""CSV import of users: the file is checked whole before any write, then each row is imported or refused.
+
+File-level problems (size, encoding, columns, a cell past the csv module's field limit, more rows
+than the cap) refuse the whole file before anything is written. Each row is then created, updated or
+refused on its own, in its own transaction, with a reason; every import ends in one summary event.
+"""
 
 import csv
 import io
@@ -158,8 +162,7 @@ def _import_row(organization: Organization, values: dict, actor) -> tuple[str, U
 def users_import_csv(
     *, organization: Organization, data: bytes | BinaryIO, actor: User | None = None
 ) -> list[ImportRow]:
-    """Import users from CSV; a file-level problem refuses the whole file before any write (ValidationError),
-    a bad row is refused with its reason and never stops the others. A summary event is recorded either way."""
+    """Import users from CSV; ValidationError refuses the whole file, a bad row is refused alone in the report."""
     if not isinstance(data, bytes):
         data = data.read(MAX_BYTES + 1)  # never more than the cap into memory
     try:

@@ -148,7 +148,7 @@ def event_query_parse(*, params) -> EventQuery:
         if not all(text_is_storable(value) for value in values):
             shown = name if text_is_storable(name) and len(name) <= 64 else "a parameter"
             raise QueryError(
-                shown[:64], f"{shown} contains a NUL or other character that cannot be searched for; remove it."
+                shown, f"{shown} contains a NUL or other character that cannot be searched for; remove it."
             )
     if not params.get("start"):
         raise QueryError("start", "start is required: give the beginning of the time range in ISO 8601.")

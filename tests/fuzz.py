@@ -12,10 +12,10 @@ import re
 from django.db import transaction
 from hypothesis import HealthCheck, settings
 
-# A few hundred examples per test keep all of them together under a minute on two cores, while the
+# 150 examples per test keep all of them together well under a minute on two cores, while the
 # explicit @example cases (every bad input once reproduced by hand) always run first.
 FUZZ = settings(
-    max_examples=120,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
     database=None,  # no example database in the worktree; a failure prints its reproducing example
