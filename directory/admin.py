@@ -268,7 +268,7 @@ class UserAdmin(MatrixAdminMixin, RecentEventsMixin, TenantScopedAdmin):
             else:
                 try:
                     report = users_import_csv(
-                        organization=organization, data=form.cleaned_data["file"].read(), actor=request.user
+                        organization=organization, data=form.cleaned_data["file"], actor=request.user
                     )
                 except ValidationError as exc:
                     form.add_error("file", error_sentence(exc))

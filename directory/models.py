@@ -6,6 +6,28 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from insights.text import text_is_storable
+
+# Said when an address belongs to a user of another organization: an address has one user in the whole
+# installation, and a tenant admin must not learn from the refusal that it has an account elsewhere.
+EMAIL_UNUSABLE = (
+    "This email address cannot be used for a user of this organization. "
+    "Check the address with the person or ask them for another one; contact support if it should be theirs."
+)
+
+
+def text_fields_check(instance: models.Model) -> None:
+    """Refuse text PostgreSQL cannot store (a NUL), naming each field, before any query or write uses it."""
+    errors = {
+        field.name: "This value contains a NUL or another character that cannot be stored. Remove it."
+        for field in instance._meta.concrete_fields
+        if isinstance(field, models.CharField | models.TextField)
+        and isinstance(value := getattr(instance, field.attname), str)
+        and not text_is_storable(value)
+    }
+    if errors:
+        raise ValidationError(errors)
+
 
 class Organization(models.Model):
     """A tenant: a company with its own users, groups and applications."""
@@ -25,6 +47,10 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        text_fields_check(self)
 
 
 class TenantOwned(models.Model):
@@ -127,14 +153,17 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def clean(self) -> None:
         super().clean()
+        text_fields_check(self)  # before the lookups below: on PostgreSQL a NUL in a query is an error too
         self.email = (self.email or "").strip().lower()
         if not self.username and self.email:
             self.username = self.email.split("@")[0]
         if not self.is_superuser and self.organization_id is None:
             raise ValidationError({"organization": "Choose the organization this user belongs to."})
-        email_taken = User.objects.filter(email__iexact=self.email).exclude(pk=self.pk)
-        if self.email and email_taken.exists():
-            raise ValidationError({"email": "This email address is already in use. Use another address."})
+        holder = User.objects.filter(email__iexact=self.email).exclude(pk=self.pk).only("organization").first()
+        if self.email and holder is not None:
+            if holder.organization_id != self.organization_id:
+                raise ValidationError({"email": EMAIL_UNUSABLE})
+            raise ValidationError({"email": "Another user of this organization already has this email address."})
         username_taken = User.objects.filter(organization_id=self.organization_id, username=self.username)
         if self.organization_id and username_taken.exclude(pk=self.pk).exists():
             raise ValidationError(
@@ -165,6 +194,7 @@ class UserGroup(TenantOwned):
 
     def clean(self) -> None:
         super().clean()
+        text_fields_check(self)
         taken = UserGroup.objects.filter(organization_id=self.organization_id, name__iexact=self.name)
         if self.organization_id and taken.exclude(pk=self.pk).exists():
             raise ValidationError({"name": f"A group named “{self.name}” already exists in this organization."})

@@ -67,7 +67,7 @@ class DateDrillDownFilter(admin.SimpleListFilter):
         value = self.value() or ""
         choices = [(key, label) for key, (label, _) in self.RECENT.items()]
         parts = value.split("-") if value and value not in self.RECENT else []
-        if not parts or not all(p.isdigit() for p in parts):
+        if not parts or not all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):  # "²".isdigit() too
             return choices + [(str(year), str(year)) for year in range(today.year, today.year - 3, -1)]
         year = int(parts[0])
         choices.append((str(year), str(year)))

@@ -7,6 +7,7 @@ Every query is scoped to one organization and to a time range, ordered newest fi
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -16,10 +17,18 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from .models import Event, Service
+from .text import text_is_storable
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 EXPORT_CHUNK = 2000
+MAX_CURSOR_CHARS = 200  # a real cursor is about 60 characters
+MAX_MOMENT_CHARS = 64
+MAX_EVENT_ID = 2**63 - 1  # the id column is a bigint
+# start and end are kept within what Python (and so the database adapter) can represent in UTC.
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+_LIMIT = re.compile(r"[0-9]{1,4}")  # ASCII digits only: str.isdigit() also accepts "²", which int() refuses
 
 # The API's field names, in the order the CSV export writes its columns.
 EVENT_FIELDS = (
@@ -85,20 +94,33 @@ class Cursor:
     def decode(cls, value: str) -> "Cursor":
         """Read a cursor a previous page returned; QueryError if it is not one."""
         try:
+            if len(value) > MAX_CURSOR_CHARS:
+                raise ValueError(value)
             padded = value + "=" * (-len(value) % 4)
             stamp, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
             moment = datetime.fromisoformat(stamp)
-            if moment.tzinfo is None or not isinstance(pk, int):
+            if moment.tzinfo is None or type(pk) is not int or not 0 < pk <= MAX_EVENT_ID:
                 raise ValueError(value)
-        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+            moment = moment.astimezone(UTC)  # overflows for a moment at the very ends of the calendar
+        except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeError) as exc:
             raise QueryError("cursor", "cursor is not one this API returned; start again without it.") from exc
         return cls(timestamp=moment, id=pk)
 
 
+def _utc(moment: datetime) -> datetime:
+    """An aware moment in UTC; one whose offset would carry it past year 1 or 9999 is held at that end."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return EARLIEST if moment.year == EARLIEST.year else LATEST
+
+
 def _moment(name: str, value: str) -> datetime:
-    """An ISO 8601 date or date-time as an aware datetime (UTC when no offset is given)."""
+    """An ISO 8601 date or date-time as an aware datetime in UTC (UTC when no offset is given)."""
     value = value.strip()
     try:
+        if len(value) > MAX_MOMENT_CHARS:
+            raise ValueError(value)
         moment = parse_datetime(value)
         if moment is None:
             day = parse_date(value)
@@ -109,7 +131,7 @@ def _moment(name: str, value: str) -> datetime:
         raise QueryError(name, f"{name} must be an ISO 8601 date or date-time, such as 2026-01-31T09:00:00Z.")
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=UTC)
-    return moment
+    return _utc(moment)
 
 
 def _many(params, name: str) -> tuple[str, ...]:
@@ -122,6 +144,12 @@ def _many(params, name: str) -> tuple[str, ...]:
 
 def event_query_parse(*, params) -> EventQuery:
     """Validate the API's query parameters (a QueryDict); QueryError names the first bad one."""
+    for name, values in params.lists():
+        if not all(text_is_storable(value) for value in values):
+            shown = name if text_is_storable(name) and len(name) <= 64 else "a parameter"
+            raise QueryError(
+                shown, f"{shown} contains a NUL or other character that cannot be searched for; remove it."
+            )
     if not params.get("start"):
         raise QueryError("start", "start is required: give the beginning of the time range in ISO 8601.")
     start = _moment("start", params["start"])
@@ -172,7 +200,7 @@ def page_limit_parse(*, params) -> int:
     raw = params.get("limit")
     if not raw:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
         raise QueryError("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.")
     return int(raw)
 

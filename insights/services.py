@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from .context import current
 from .models import DEFAULT_RETENTION_DAYS, ApiKey, Event, RetentionPolicy, Service
+from .text import json_storable, text_storable
 
 # Field names whose values never reach the log, whatever the caller passes.
 SECRET_MARKERS = (
@@ -29,6 +30,7 @@ SECRET_MARKERS = (
     "key_hash",
 )
 REDACTED = "[redacted]"
+MAX_MESSAGE_CHARS = 4000  # an app's error body is logged, not stored whole
 
 
 def _is_secret(field_name: str) -> bool:
@@ -43,7 +45,7 @@ def changes_scrub(changes: Iterable[dict] | None) -> list[dict]:
         entry = {"field": change["field"], "from": change.get("from"), "to": change.get("to")}
         if _is_secret(entry["field"]):
             entry["from"] = entry["to"] = REDACTED
-        cleaned.append(_jsonable(entry))
+        cleaned.append(json_storable(_jsonable(entry)))
     return cleaned
 
 
@@ -62,6 +64,10 @@ def _snapshot(obj, *, kind: str | None = None) -> tuple[str, str, str]:
         return str(obj.get("type", "")), str(obj.get("id", "")), str(obj.get("name", ""))[:255]
     type_name = kind or getattr(obj, "event_resource_type", obj._meta.model_name)
     return type_name, str(obj.pk or ""), str(obj)[:255]
+
+
+def _column(value, limit: int) -> str:
+    return text_storable(str(value or ""))[:limit]
 
 
 def record(
@@ -92,22 +98,24 @@ def record(
         else:
             initiator_type, initiator_id, initiator_email = ctx.initiator_type, "", ""
     resource_type, resource_id, resource_name = _snapshot(resource)
+    # Events carry strings from outside (a typed email, a user agent, an app's error message): they are
+    # cleaned and cut to their columns here, so logging an attacker's input can never fail the write.
     return Event.objects.create(
         organization=organization,
-        event_type=event_type[:64],
+        event_type=_column(event_type, 64),
         service=service,
         success=success,
-        initiator_type=(initiator_type or "")[:16],
-        initiator_id=initiator_id[:64],
-        initiator_email=(initiator_email or "").strip().lower()[:254],
-        resource_type=resource_type[:32],
-        resource_id=resource_id[:64],
-        resource_name=resource_name[:255],
+        initiator_type=_column(initiator_type, 16),
+        initiator_id=_column(initiator_id, 64),
+        initiator_email=_column((initiator_email or "").strip().lower(), 254),
+        resource_type=_column(resource_type, 32),
+        resource_id=_column(resource_id, 64),
+        resource_name=_column(resource_name, 255),
         client_ip=ctx.client_ip,
-        user_agent=(ctx.user_agent or "")[:512],
-        message=message,
+        user_agent=_column(ctx.user_agent, 512),
+        message=_column(message, MAX_MESSAGE_CHARS),
         changes=changes_scrub(changes),
-        correlation_id=ctx.correlation_id,
+        correlation_id=_column(ctx.correlation_id, 36),
     )
 
 

@@ -1,6 +1,7 @@
 """Incoming AuthnRequests: decode either binding, verify the signature, and read only what was signed."""
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
@@ -8,6 +9,9 @@ from . import errors, signing, xml
 from .constants import BINDING_POST, BINDING_REDIRECT, NS_SAML, NS_SAMLP
 
 MAX_RELAY_STATE_BYTES = 80
+MAX_REQUEST_ID_CHARS = 256  # the answered-request table's column: a longer ID could not be remembered
+_ACS_INDEX = re.compile(r"[0-9]{1,5}")  # xs:unsignedShort in ASCII digits; str.isdigit() also accepts "²"
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates: no database column holds them
 MAX_REQUEST_AGE = dt.timedelta(minutes=10)  # answered IDs are kept longer than this, so replays are always caught
 CLOCK_SKEW = dt.timedelta(seconds=30)
 
@@ -38,12 +42,17 @@ def _bad(message: str) -> errors.SamlRefusal:
 
 
 def relay_state_check(relay_state: str) -> str:
-    """RelayState is opaque to us but bounded: SAML bindings allow 80 bytes."""
-    if len(relay_state.encode()) > MAX_RELAY_STATE_BYTES:
+    """RelayState is opaque to us but bounded: SAML bindings allow 80 bytes, and it is kept while the user signs in."""
+    if len(relay_state) > MAX_RELAY_STATE_BYTES or len(relay_state.encode(errors="replace")) > MAX_RELAY_STATE_BYTES:
         raise errors.SamlRefusal(
             errors.RELAY_STATE_TOO_LONG,
             "The app sent a RelayState longer than 80 bytes, which SAML does not allow. "
             "Ask the app's administrator to shorten it.",
+        )
+    if _UNSTORABLE.search(relay_state):
+        raise _bad(
+            "The app sent a RelayState with a NUL or other invalid character in it. "
+            "Ask the app's administrator to fix it."
         )
     return relay_state
 
@@ -106,6 +115,11 @@ def authn_request_parse(
     # From here on only the root element is read: it is what the signature covered.
     if root.tag != f"{{{NS_SAMLP}}}AuthnRequest" or root.get("Version") != "2.0" or not root.get("ID"):
         raise _bad("The app sent something other than a SAML 2.0 AuthnRequest. Start the sign-in again from the app.")
+    if len(root.get("ID")) > MAX_REQUEST_ID_CHARS:
+        raise _bad(
+            f"The sign-in request's ID is longer than {MAX_REQUEST_ID_CHARS} characters, which Lanyard does not "
+            "accept. Ask the app's administrator to check its SAML settings."
+        )
     issuer = root.find(f"{{{NS_SAML}}}Issuer")
     issuer_value = (issuer.text or "").strip() if issuer is not None and len(issuer) == 0 else None
     if not sp.sp_entity_id or issuer_value != sp.sp_entity_id:
@@ -136,7 +150,7 @@ def authn_request_parse(
                 "Ask your administrator to add the ACS URL to the app in Lanyard.",
             )
     elif index is not None:
-        if not index.isdigit() or int(index) >= len(sp.acs_urls):
+        if not _ACS_INDEX.fullmatch(index) or int(index) >= len(sp.acs_urls):
             raise errors.SamlRefusal(
                 errors.UNKNOWN_ACS,
                 "The app asked for an ACS URL that is not registered for it. Ask your administrator.",

@@ -29,10 +29,31 @@ def test_user_create_records_event_with_initiator(org, tenant_admin):
 
 def test_email_is_unique_across_organizations_case_insensitively(org, other_org):
     UserFactory(organization=org, email="dup@example.test")
-    with pytest.raises(ValidationError, match="already in use"):
+    with pytest.raises(ValidationError, match="cannot be used for a user of this organization"):
         services.user_create(organization=other_org, email="DUP@example.test")
+    with pytest.raises(ValidationError, match="Another user of this organization already has"):
+        services.user_create(organization=org, email="DUP@example.test", username="dup2")
     with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.create(organization=other_org, email="Dup@Example.test", username="x")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"first_name": "Ev\x00il"}, {"email": "n\x00ul@example.test"}, {"username": "n\x00ul"}, {"description": "\x00"}],
+)
+def test_a_nul_in_any_attribute_is_a_sentence_not_a_database_error(org, fields):
+    """What reaches the directory from a SCIM server, a file or an API is checked where it is stored (issue 10)."""
+    values = {"email": "ok@example.test", **fields}
+    with pytest.raises(ValidationError) as excinfo:
+        services.user_create(organization=org, **values)
+    messages = excinfo.value.message_dict[next(iter(fields))]
+    assert any("NUL" in m or "valid email" in m for m in messages), messages
+    assert not User.objects.filter(organization=org).exists()
+
+
+def test_a_nul_in_a_group_name_is_a_sentence(org):
+    with pytest.raises(ValidationError, match="NUL"):
+        services.group_create(organization=org, name="Sa\x00les")
 
 
 def test_username_unique_within_organization_only(org, other_org):

@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from directory import user_import
 from directory.models import User, UserState
 from directory.user_import import users_import_csv
 from insights.models import Event
@@ -39,7 +40,7 @@ def test_rows_are_created_updated_or_refused_each_with_a_reason(org, other_org):
         (7, "weird@example.test", "refused"),
     ]
     reasons = {r.line: r.message for r in report}
-    assert "already in use" in reasons[4]  # no hint which organization holds it
+    assert reasons[4] == user_import.EMAIL_UNUSABLE  # no hint that, or where, the address has an account
     assert "empty" in reasons[5]
     assert "Nonexistent" in reasons[6] and "Create them first" in reasons[6]
     assert "retired" in reasons[7]
@@ -47,7 +48,7 @@ def test_rows_are_created_updated_or_refused_each_with_a_reason(org, other_org):
     assert User.objects.get(email="existing@example.test").department == "New dept"
     assert User.objects.get(email="taken@example.test").organization == other_org
     assert not User.objects.filter(email__in=["ghost@example.test", "weird@example.test"]).exists()
-    assert Event.objects.filter(event_type="user_import_row", success=False).count() == 4
+    assert Event.objects.filter(event_type="user_import_row", success=False, organization=org).count() == 4
     summary = Event.objects.get(event_type="user_import")
     assert summary.message == "1 created, 1 updated, 0 unchanged, 4 refused"
 

@@ -50,6 +50,13 @@ def test_date_drill_down_goes_from_year_to_day(admin_client, org):
     assert listed(admin_client, when="2026-13") == []
 
 
+@pytest.mark.parametrize("when", ["²", "2026-²", "9" * 5000, "2026-01-" + "9" * 5000, "0-1-1", "9999-12-31"])
+def test_a_date_that_is_not_ascii_digits_or_off_the_calendar_lists_nothing(admin_client, org, when):
+    """str.isdigit() accepts "²", which int() refuses: the drill-down choices were a 500 (issue 10, finding 8)."""
+    event(org)
+    assert listed(admin_client, when=when) == []
+
+
 def test_event_type_choices_come_from_a_fixed_list_not_the_table(admin_client, org):
     event(org, event_type="something_custom")
     page = admin_client.get(reverse(CHANGELIST)).content.decode()

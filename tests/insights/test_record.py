@@ -5,6 +5,7 @@ import json
 import pytest
 from django.urls import reverse
 
+from insights import services
 from insights.context import bind, current, job_bound
 from insights.models import Event, Service
 from insights.services import REDACTED, record
@@ -118,3 +119,45 @@ def test_overlong_snapshots_are_cut_to_fit_instead_of_failing_the_write(org):
     assert written.initiator_id == ""
     assert (len(written.initiator_email), len(written.resource_type), len(written.resource_id)) == (254, 32, 64)
     assert len(written.resource_name) == 255
+
+
+# --- strings from outside (issue 10, finding 8) ---------------------------------------------------
+
+
+def test_a_nul_in_any_recorded_string_cannot_fail_the_write(org):
+    """A login email, a user agent, an app's error message: all come from outside, and PostgreSQL refuses a NUL."""
+    with bind(user_agent="agent\x00x", correlation_id="c\x00"):
+        event = record(
+            event_type="sso_auth\x00",
+            service=Service.SSO,
+            organization=org,
+            success=False,
+            initiator={"type": "user", "id": "7\x00", "email": "eve\x00@example.test"},
+            resource={"type": "application", "id": "1\x00", "name": "app\x00"},
+            message="the app said: \x00\ud800 bad",
+            changes=[
+                {"field": "title\x00", "from": ["a\x00", {"k\x00": "v\x00"}], "to": float("nan")},
+                {"field": "ratio", "from": float("inf"), "to": 1.5},
+            ],
+        )
+    event.refresh_from_db()
+    assert event.user_agent == "agent\ufffdx" and event.correlation_id == "c\ufffd"
+    assert event.initiated_by == {"type": "user", "id": "7\ufffd", "email": "eve\ufffd@example.test"}
+    assert (event.resource_id, event.resource_name, event.event_type) == ("1\ufffd", "app\ufffd", "sso_auth\ufffd")
+    assert event.message == "the app said: \ufffd\ufffd bad"
+    assert event.changes == [
+        {"field": "title\ufffd", "from": ["a\ufffd", {"k\ufffd": "v\ufffd"}], "to": "nan"},
+        {"field": "ratio", "from": "inf", "to": 1.5},
+    ]
+
+
+def test_a_user_agent_with_a_nul_does_not_turn_a_refusal_into_a_500(client):
+    response = client.get("/saml2/no-such-app", HTTP_USER_AGENT="curl\x00/8")
+    assert response.status_code == 404
+    assert Event.objects.get(event_type="sso_auth").user_agent == "curl\ufffd/8"
+
+
+def test_a_huge_message_is_cut_to_a_bound(org):
+    event = record(event_type="user_update", service=Service.DIRECTORY, organization=org, message="x" * 1_000_000)
+    event.refresh_from_db()
+    assert len(event.message) == services.MAX_MESSAGE_CHARS
