@@ -144,7 +144,10 @@ def resolve_checked(host: str, port: int) -> list[tuple[int, tuple]]:
 
 def destination_check(url: str) -> None:
     """Resolve a URL's host now and raise OutboundRefused if the guard would refuse it (an early answer for forms)."""
-    parts = httpx2.URL(url)
+    try:
+        parts = httpx2.URL(url)
+    except httpx2.InvalidURL as exc:
+        raise OutboundRefused(host=url, detail=f"{url} is not a valid URL ({exc}).") from exc
     resolve_checked(parts.host, parts.port or (443 if parts.scheme == "https" else 80))
 
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 from scim2_client.engines.httpx2 import SyncSCIMClient
@@ -29,6 +30,7 @@ from core.outbound import OutboundRefused, outbound_client, unreachable_sentence
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 RETRYABLE = {429, 500, 502, 503, 504}
 # The resources Lanyard sends: core User and Group (payloads go as dicts, unchecked, mapped by the catalog).
@@ -93,6 +95,8 @@ def list_resources(body: Any) -> list[dict]:
     """The resources of a SCIM ListResponse body; raises ValueError when the body is not one."""
     if not isinstance(body, dict) or not isinstance(body.get("Resources", []), list):
         raise ValueError("the answer is not a SCIM ListResponse")
+    if LIST_SCHEMA not in _strings(body.get("schemas")) and _total(body) is None:
+        raise ValueError("the answer is JSON without the ListResponse schema or a totalResults count")
     return [r for r in body.get("Resources") or [] if isinstance(r, dict) and isinstance(r.get("id"), str | int)]
 
 
@@ -180,7 +184,7 @@ class ScimClient:
         self.limiter = limiter or RateLimiter()
         self.policy = policy or RetryPolicy()
         self.on_attempt = on_attempt
-        self.host = httpx2.URL(base_url).host or base_url
+        self.host = urlsplit(base_url).hostname or base_url
         self.http = outbound_client(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {token}", "Accept": "application/scim+json"},
@@ -290,17 +294,15 @@ class ScimClient:
         return self._call("GET", "/Users", lambda s: s.query(User, query_parameters=params, expected_status_codes=None))
 
     def users_all(self) -> list[dict]:
-        """Every user the app holds, read page by page (users without an id are left out)."""
-        users: list[dict] = []
+        """Every user the app holds, read page by page (entries without an id are left out, repeats once)."""
+        users: dict[str, dict] = {}
         start = 1
         while True:
             result = self.users_page(start_index=start)
             if result.status != 200:
                 raise ScimError(self.refusal("list its users", result), status=result.status, permanent=True)
-            resources = self.resources(result, what="GET /Users")
-            users.extend(resources)
-            total = _total(result.body)
-            start += len(result.body.get("Resources") or [])
+            new = [r for r in self.resources(result, what="GET /Users") if str(r["id"]) not in users]
+            users.update((str(r["id"]), r) for r in new)
             if len(users) > MAX_LISTED_USERS:
                 raise ScimError(
                     f"The app at {self.host} listed more than {MAX_LISTED_USERS:,} users, more than Lanyard reads; "
@@ -308,8 +310,11 @@ class ScimClient:
                     permanent=True,
                     detail=f"GET /Users kept returning pages (totalResults {result.body.get('totalResults')!r}).",
                 )
-            if not resources or (total is not None and start > total):
-                return users
+            total = _total(result.body)
+            start += len(result.body.get("Resources") or [])
+            # an empty page, or only users already read (an app that ignores startIndex), ends the listing too
+            if not new or (total is not None and start > total):
+                return list(users.values())
 
     def resources(self, result: ScimResult, *, what: str) -> list[dict]:
         """The resources of a 200 answer to a listing; an answer that is not a SCIM ListResponse is refused."""

@@ -132,9 +132,9 @@ def integration_probe(*, integration: Integration, base_url: str, token: str) ->
             if users.status != 200:
                 raise ScimError(client.unreachable, detail=f"GET /Users answered HTTP {users.status}.")
             client.resources(users, what="GET /Users")
-    except ScimError as exc:
-        _outbound_failed(integration, exc.detail)
-        raise ValidationError(exc.message) from exc
+    except ScimError as exc:  # unreachable, not SCIM, or failing: all read the same (see the docstring)
+        _outbound_failed(integration, exc.detail or exc.message)
+        raise ValidationError(client.unreachable) from exc
     scim = integration.application.catalog_entry.scim
     operations = list(scim.get("users") or [])
     return {
@@ -1207,12 +1207,13 @@ def integrations_full_sync_all() -> int:
 
 def import_candidates(*, integration: Integration, only_new: bool = False) -> list[dict]:
     """The app's active users beside the directory: each {id, userName, email, name, status New|Imported}."""
+    url_check(integration.base_url, field="SCIM base URL")  # a URL stored before the policy is refused here
     with integration_client(integration=integration) as client:
         try:
             remote_users = client.users_all()
-        except ScimError as exc:
-            _outbound_failed(integration, exc.detail)
-            raise ValidationError(exc.message) from exc
+        except ScimError as exc:  # only a token refusal is told apart; anything else reads "could not reach"
+            _outbound_failed(integration, exc.detail or exc.message)
+            raise ValidationError(exc.message if exc.status in (401, 403) else client.unreachable) from exc
     organization = integration.application.organization
     known = {e.lower() for e in User.objects.filter(organization=organization).values_list("email", flat=True)}
     rows = []

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import re
+import socket
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -224,3 +225,39 @@ def test_a_settled_event_is_held_back_behind_a_younger_one_with_a_lower_id(recei
     assert target.last_delivered_id < young.pk
     assert webhooks.webhook_deliver(target=target, now=later()) == 2
     assert receiver.ids() == [[young.pk, settled.pk]]
+
+
+def test_a_delivery_connects_to_the_address_that_was_checked_not_a_second_lookup(settings, org, monkeypatch):
+    """DNS rebinding: the name answers a public address when checked and loopback afterwards."""
+    from tests.core.servers import RawServer
+
+    settings.OUTBOUND_ALLOWED_NETWORKS = []
+    internal = RawServer()  # stands for a service inside the network, on loopback
+    answers = ["93.184.216.34", "127.0.0.1"]
+    lookups: list[str] = []
+    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host != "siem.rebind.example":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        lookups.append(host)
+        address = answers.pop(0) if len(answers) > 1 else answers[0]
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    def connect(sock, address):  # nothing leaves the machine: public addresses refuse at once
+        if sock.family == socket.AF_INET and not address[0].startswith("127."):
+            raise ConnectionRefusedError(111, "Connection refused (test)")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    target = WebhookTarget.objects.create(organization=org, url=f"https://siem.rebind.example:{internal.port}/events")
+    event(org, ago=timedelta(seconds=30))
+    try:
+        assert webhooks.webhook_deliver(target=target, now=later()) == 0
+    finally:
+        internal.stop()
+    assert lookups == ["siem.rebind.example"]  # one resolution, checked and used
+    assert internal.connections == 0  # the second answer (loopback) was never connected to
+    target.refresh_from_db()
+    assert target.last_error == "Lanyard could not reach the endpoint at siem.rebind.example; check the URL."
