@@ -321,9 +321,10 @@ class ScimClient:
         try:
             return list_resources(result.body)
         except ValueError as exc:
-            raise ScimError(
-                self.unreachable, status=result.status, permanent=True, detail=f"{what} answered 200 but {exc}."
-            ) from exc
+            detail = f"{what} answered {result.status} but {exc}."
+            if self.on_attempt is not None:
+                self.on_attempt(Attempt("GET", what, result.status, self.unreachable, final=True, detail=detail))
+            raise ScimError(self.unreachable, status=result.status, permanent=True, detail=detail) from exc
 
     def refusal(self, what: str, result: ScimResult) -> str:
         """A sentence telling an admin what the app answered and what to do next."""

@@ -881,18 +881,22 @@ def _attempt_recorder(integration: Integration):
     """An on_attempt callback that writes an event for failed attempts (successes get their own event)."""
 
     def on_attempt(attempt: Attempt) -> None:
-        if attempt.status is not None and attempt.status < 400:
+        if attempt.detail:  # no usable answer: the organization reads one sentence, the operators the detail
+            _outbound_failed(integration, attempt.detail)
+            message = f"{attempt.method} {attempt.path}: {attempt.message}"
+        elif attempt.status is not None and attempt.status < 400:
             return
-        what = f"HTTP {attempt.status}" if attempt.status else "no answer"
+        else:
+            message = f"{attempt.method} {attempt.path}: HTTP {attempt.status}" + (
+                f" — {attempt.message}" if attempt.message else ""
+            )
         _event(
             "scim_request",
             integration=integration,
             success=False,
             resource={"type": "integration", "id": integration.pk, "name": str(integration)},
-            message=f"{attempt.method} {attempt.path}: {what}{' — ' + attempt.message if attempt.message else ''}"
-            + ("" if attempt.final else " (will retry)"),
+            message=message + ("" if attempt.final else " (will retry)"),
         )
-        _outbound_failed(integration, attempt.detail)
 
     return on_attempt
 
@@ -994,7 +998,6 @@ def integration_sync(*, integration: Integration, list_remote: bool) -> int:
                 remote_users = client.users_all()
             except ScimError as exc:
                 _integration_failed(integration=integration, message=exc.message)
-                _outbound_failed(integration, exc.detail)
                 remote_users = None
         if remote_users == []:
             # an empty app (the usual first sync): nobody to adopt, no lookups needed; accounts
