@@ -160,8 +160,13 @@ def integration_check_change(
     """
     url_changed = base_url != integration.base_url
     if url_changed:
-        url_check(base_url, field="SCIM base URL")
-        _token_required(token)
+        try:
+            url_check(base_url, field="SCIM base URL")
+            _token_required(token)
+        except ValidationError as exc:
+            message = error_sentence(exc)
+            _event("idm_integration_update", integration=integration, actor=actor, success=False, message=message)
+            raise
     if integration.status == IntegrationStatus.INACTIVE:
         return None
     token_changed = bool(token) and token != integration.token

@@ -67,6 +67,8 @@ def test_a_manager_cannot_repoint_the_url_without_entering_the_token_again(
     assert "Enter the app&#x27;s API token again to change the SCIM base URL" in response.content.decode()
     integration.refresh_from_db()
     assert integration.base_url != f"{attacker.url}/scim/v2" and integration.token == TOKEN
+    refused = Event.objects.get(event_type="idm_integration_update", success=False)
+    assert "API token again" in refused.message and refused.initiator_type == "admin"
     _activate(manager_client, integration)  # Activate still talks to the app it was set up for
     assert attacker.requests == [] and not _sent_the_token(attacker)
 
