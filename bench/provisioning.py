@@ -100,6 +100,9 @@ def main() -> None:
     os.environ.setdefault("REDIS_URL", DEFAULT_REDIS)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # the stand-in SCIM server listens on http://127.0.0.1 (the workers inherit these too)
+    os.environ.setdefault("ALLOW_INSECURE_URLS", "true")
+    os.environ.setdefault("OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8")
     sys.path.insert(0, str(BASE_DIR))
     recreate_database(os.environ["DATABASE_URL"])
 

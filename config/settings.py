@@ -1,5 +1,6 @@
 """Lanyard settings: everything that differs between machines comes from the environment."""
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -130,6 +131,17 @@ PROVISIONING_LEASE_SECONDS = env.int("PROVISIONING_LEASE_SECONDS", default=120) 
 PROVISIONING_SWEEP_GRACE_SECONDS = env.int("PROVISIONING_SWEEP_GRACE_SECONDS", default=120)
 PROVISIONING_HTTP_TIMEOUT = env.float("PROVISIONING_HTTP_TIMEOUT", default=15.0)
 PROVISIONING_USE_BULK = env.bool("PROVISIONING_USE_BULK", default=True)  # creates via SCIM /Bulk where supported
+
+# Outbound requests and stored URLs (core/url_policy.py, core/outbound.py). Stored URLs must be https://;
+# ALLOW_INSECURE_URLS also accepts plain http:// to loopback hosts (the demo, tests; DEBUG does too).
+# Lanyard never calls loopback, private, link-local or reserved addresses, except inside the networks
+# listed here (CIDRs, comma-separated), for apps on the company's own network.
+ALLOW_INSECURE_URLS = env.bool("ALLOW_INSECURE_URLS", default=False)
+OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
+try:
+    [ipaddress.ip_network(network, strict=False) for network in OUTBOUND_ALLOWED_NETWORKS]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"OUTBOUND_ALLOWED_NETWORKS must list networks such as 10.20.0.0/16: {exc}") from exc
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

@@ -1,8 +1,11 @@
 """The event log: one row per thing Lanyard did or refused to do; its API keys and retention settings."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+
+from core.url_policy import url_check
 
 
 class Service(models.TextChoices):
@@ -59,6 +62,7 @@ EVENT_TYPES = (
     "insights_retention_prune",
     "insights_webhook_create",
     "insights_webhook_disable",
+    "outbound_failure",
 )
 
 
@@ -195,3 +199,11 @@ class WebhookTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.url} ({self.organization.slug})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.url:
+            try:
+                url_check(self.url, field="webhook URL")
+            except ValidationError as exc:
+                raise ValidationError({"url": exc.messages}) from exc

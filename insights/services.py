@@ -119,6 +119,24 @@ def record(
     )
 
 
+def outbound_failure_record(*, service: str, organization, resource, detail: str) -> Event:
+    """Keep what an outbound request to a tenant's URL ran into, for platform operators only.
+
+    The tenant's admin is told only that the app could not be reached (their own event says so);
+    the detail (refused address, closed port, TLS error, a non-SCIM answer) would let them map a
+    network, so it goes into a platform event, which tenant admins do not see.
+    """
+    name = getattr(organization, "name", "") or "no organization"
+    return record(
+        event_type="outbound_failure",
+        service=service,
+        organization=None,
+        success=False,
+        resource=resource,
+        message=f"{name}: {detail}"[:2000],
+    )
+
+
 # --- API keys -------------------------------------------------------------------------------
 
 API_KEY_PREFIX = "lyk_"  # recognisable in a secret scanner's rules and in a leaked log line

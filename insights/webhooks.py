@@ -4,28 +4,30 @@ Delivery is pull-based: a scheduled job sends each target the events recorded si
 one it acknowledged (2xx), so `record()` never waits for a SIEM and a failed delivery is simply
 retried on the next run (at least once, in order). After MAX_FAILURES consecutive failures the
 target is switched off and an event says so.
+
+Deliveries go through the outbound guard (core.outbound): the host is resolved once, refused if it
+is not a public address, and the connection goes to the address that was checked; redirects are
+refused. The admin sees "could not reach the endpoint"; what really happened goes to the operators.
 """
 
 import hashlib
 import hmac
-import ipaddress
 import json
-import socket
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
-from django.conf import settings
+import httpx2
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from core.outbound import OutboundRefused, destination_check, outbound_client, unreachable_sentence
+from core.url_policy import url_check
+
 from .models import Event, Service, WebhookTarget
 from .selectors import EVENT_FIELDS, event_as_json
-from .services import record
+from .services import outbound_failure_record, record
 
 BATCH_SIZE = 500
 MAX_BATCHES_PER_RUN = 20
@@ -37,7 +39,11 @@ SIGNATURE_HEADER = "X-Lanyard-Signature"
 
 
 class WebhookError(Exception):
-    """A delivery failed; the message says why, in words an admin can act on."""
+    """A delivery failed; the message says why, in words an admin can act on; `detail` is for operators."""
+
+    def __init__(self, message: str, *, detail: str = ""):
+        super().__init__(message)
+        self.detail = detail
 
 
 def webhook_signing_key(*, target: WebhookTarget) -> str:
@@ -51,21 +57,19 @@ def webhook_signature(*, key: str, body: bytes) -> str:
 
 
 def webhook_url_check(url: str) -> None:
-    """Refuse URLs a tenant must not make Lanyard call: not HTTPS, or resolving to a private address."""
-    parts = urlsplit(url)
-    allow_http = getattr(settings, "INSIGHTS_WEBHOOK_ALLOW_HTTP", False)
-    if parts.scheme != "https" and not (allow_http and parts.scheme == "http"):
-        raise ValidationError({"url": "Use an https:// URL."})
-    if not parts.hostname:
-        raise ValidationError({"url": "Give the full URL, including the host name."})
-    if getattr(settings, "INSIGHTS_WEBHOOK_ALLOW_PRIVATE", False):
-        return
+    """Refuse URLs a tenant must not make Lanyard call: against the URL policy, or resolving to an internal address.
+
+    Resolving here only answers early; every delivery is checked again by the outbound guard.
+    """
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except (socket.gaierror, UnicodeError) as exc:
-        raise ValidationError({"url": f"The host {parts.hostname} cannot be resolved. Check the URL."}) from exc
-    if not addresses or not all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
-        raise ValidationError({"url": "This host resolves to a private or local address; use a public endpoint."})
+        url_check(url, field="webhook URL")
+        destination_check(url)
+    except ValidationError as exc:
+        raise ValidationError({"url": exc.messages}) from exc
+    except OutboundRefused as exc:
+        raise ValidationError(
+            {"url": f"{unreachable_sentence(exc.host, what='the endpoint')} Use a public https:// endpoint."}
+        ) from exc
 
 
 @transaction.atomic
@@ -87,31 +91,24 @@ def webhook_create(*, organization, url: str, actor=None) -> tuple[WebhookTarget
     return target, webhook_signing_key(target=target)
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect could point anywhere, including inside our network: treat it as a failure."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
 def _post(url: str, body: bytes, signature: str) -> None:
-    webhook_url_check(url)  # again at send time: DNS may have changed since the target was saved
-    request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
-        url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/x-ndjson", SIGNATURE_HEADER: signature, "User-Agent": "Lanyard"},
-    )
-    opener = urllib.request.build_opener(_NoRedirects)
+    """POST one batch through the outbound guard; any answer but 2xx is a WebhookError."""
     try:
-        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            if not 200 <= response.status < 300:
-                raise WebhookError(f"The endpoint answered HTTP {response.status}.")
-    except urllib.error.HTTPError as exc:
-        raise WebhookError(f"The endpoint answered HTTP {exc.code}.") from exc
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise WebhookError(f"The endpoint could not be reached ({reason}).") from exc
+        url_check(url, field="webhook URL")  # a target stored before the URL policy is refused, not called
+    except ValidationError as exc:
+        raise WebhookError(f"{exc.messages[0]} Add a webhook with an https:// URL.") from exc
+    host = httpx2.URL(url).host
+    headers = {"Content-Type": "application/x-ndjson", SIGNATURE_HEADER: signature, "User-Agent": "Lanyard"}
+    try:
+        with outbound_client(timeout=TIMEOUT_SECONDS, max_connections=1) as http:
+            response = http.post(url, content=body, headers=headers)
+    except OutboundRefused as exc:
+        raise WebhookError(unreachable_sentence(host, what="the endpoint"), detail=exc.detail) from exc
+    except httpx2.HTTPError as exc:
+        detail = f"POST to {host}: {type(exc).__name__}: {exc}"
+        raise WebhookError(unreachable_sentence(host, what="the endpoint"), detail=detail) from exc
+    if not 200 <= response.status_code < 300:
+        raise WebhookError(f"The endpoint answered HTTP {response.status_code}.")
 
 
 def _fail(target: WebhookTarget, message: str) -> None:
@@ -176,8 +173,15 @@ def webhook_deliver(*, target: WebhookTarget, now: datetime | None = None) -> in
         body = "".join(json.dumps(event_as_json(row), separators=(",", ":")) + "\n" for row in rows).encode()
         try:
             _post(target.url, body, webhook_signature(key=key, body=body))
-        except (WebhookError, ValidationError) as exc:
-            _fail(target, " ".join(getattr(exc, "messages", [str(exc)])))
+        except WebhookError as exc:
+            if exc.detail:
+                outbound_failure_record(
+                    service=Service.ADMIN,
+                    organization=target.organization,
+                    resource={"type": "event_webhook", "id": target.pk, "name": target.url},
+                    detail=exc.detail,
+                )
+            _fail(target, str(exc))
             break
         target.last_delivered_id = rows[-1]["id"]
         WebhookTarget.objects.filter(pk=target.pk).update(

@@ -26,8 +26,8 @@ class IntegrationForm(forms.ModelForm):
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False),
-        help_text="Stored encrypted and never shown again. On an existing integration, fill it in only to "
-        "re-authenticate with a new token.",
+        help_text="Stored encrypted and never shown again. On an existing integration, fill it in to "
+        "re-authenticate with a new token; changing the SCIM base URL needs it entered again too.",
     )
 
     base_url = forms.URLField(
@@ -146,12 +146,12 @@ class IntegrationAdmin(RecentEventsMixin, TenantScopedAdmin):
             if obj.rate_limit != current.rate_limit:
                 Integration.objects.filter(pk=obj.pk).update(rate_limit=obj.rate_limit)
                 current.rate_limit = obj.rate_limit
-            if obj.base_url != current.base_url:
-                current = services.integration_update_url(
-                    integration=current, base_url=obj.base_url, actor=request.user, verified=True
-                )
             token = form.cleaned_data.get("token")
-            if token and token != current.token:
+            if obj.base_url != current.base_url:  # the form made sure the token was entered with it
+                current = services.integration_update_url(
+                    integration=current, base_url=obj.base_url, token=token, actor=request.user, verified=True
+                )
+            elif token and token != current.token:
                 services.integration_reauthenticate(integration=current, token=token, actor=request.user, verified=True)
             if form.capabilities:
                 Integration.objects.filter(pk=obj.pk).update(capabilities=form.capabilities)

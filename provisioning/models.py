@@ -1,8 +1,10 @@
 """SCIM provisioning rows: one Integration per application, one ProvisionedAccount per (integration, user)."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from core.url_policy import url_check
 from directory.encryption import EncryptedTextField
 from directory.models import User
 from ssoapps.models import Application
@@ -57,6 +59,14 @@ class Integration(models.Model):
     def organization(self):
         """The organization of the application."""
         return self.application.organization
+
+    def clean(self) -> None:
+        super().clean()
+        if self.base_url:
+            try:
+                url_check(self.base_url, field="SCIM base URL")
+            except ValidationError as exc:
+                raise ValidationError({"base_url": exc.messages}) from exc
 
     @property
     def is_running(self) -> bool:

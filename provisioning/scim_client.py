@@ -3,6 +3,12 @@
 It knows nothing about RQ or Django models: it is given a base URL, a token, a rate limiter and a
 callback for every attempt, and it answers with `ScimResult`s or raises `ScimError`. Tokens go in
 the Authorization header only; they are never logged or put in an error message.
+
+Every request goes through the outbound guard (core.outbound). Whatever keeps an answer from being
+SCIM (a refused or unreachable address, a redirect, a closed port, something that is not SCIM)
+reads the same to a person, "could not reach the app at <host>", so the messages cannot be used to
+probe a network; what really happened is in `detail`, for the operators' event log. Bodies of
+answers are never shown: only the words of a SCIM Error message are.
 """
 
 import email.utils
@@ -12,19 +18,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_client.errors import RequestNetworkException, SCIMClientException
 from scim2_models import Group, ScimProvider, ServiceProviderConfig, User
 
+from core.outbound import OutboundRefused, outbound_client, unreachable_sentence
+
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 RETRYABLE = {429, 500, 502, 503, 504}
 # The resources Lanyard sends: core User and Group (payloads go as dicts, unchecked, mapped by the catalog).
 _PROVIDER = ScimProvider(models=[User, Group])
 PAGE_SIZE = 500
+MAX_LISTED_USERS = 200_000  # a listing that goes on longer is an app misbehaving, not a directory
+MAX_DETAIL_CHARS = 300
 
 
 @dataclass
@@ -44,23 +57,52 @@ class Attempt:
     status: int | None
     message: str
     final: bool
+    detail: str = ""  # what really happened, for operators (never a body, never the token)
 
 
 class ScimError(Exception):
-    """A SCIM call that did not succeed; `permanent` errors are not worth retrying."""
+    """A SCIM call that did not succeed; `permanent` errors are not worth retrying; `detail` is for operators."""
 
-    def __init__(self, message: str, *, status: int | None = None, permanent: bool = False):
+    def __init__(self, message: str, *, status: int | None = None, permanent: bool = False, detail: str = ""):
         super().__init__(message)
         self.message = message
         self.status = status
         self.permanent = permanent
+        self.detail = detail
 
 
 def error_detail(body: Any) -> str:
-    """The SP's own words from a SCIM error body."""
-    if isinstance(body, dict):
-        return str(body.get("detail") or body.get("message") or body.get("scimType") or "").strip()
-    return ""
+    """The SP's own words from a SCIM Error message (RFC 7644 §3.12); nothing from any other body."""
+    if not isinstance(body, dict) or ERROR_SCHEMA not in _strings(body.get("schemas")):
+        return ""
+    words = next((body[k] for k in ("detail", "scimType") if isinstance(body.get(k), str) and body[k].strip()), "")
+    words = " ".join(words.split())
+    return words[:MAX_DETAIL_CHARS] + ("…" if len(words) > MAX_DETAIL_CHARS else "")
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def body_mentions(body: Any, word: str) -> bool:
+    """Whether an error body's text fields mention a word (to recognise "PATCH not supported" answers)."""
+    if not isinstance(body, dict):
+        return False
+    return any(isinstance(v, str) and word.lower() in v.lower() for v in body.values())
+
+
+def list_resources(body: Any) -> list[dict]:
+    """The resources of a SCIM ListResponse body; raises ValueError when the body is not one."""
+    if not isinstance(body, dict) or not isinstance(body.get("Resources", []), list):
+        raise ValueError("the answer is not a SCIM ListResponse")
+    if LIST_SCHEMA not in _strings(body.get("schemas")) and _total(body) is None:
+        raise ValueError("the answer is JSON without the ListResponse schema or a totalResults count")
+    return [r for r in body.get("Resources") or [] if isinstance(r, dict) and isinstance(r.get("id"), str | int)]
+
+
+def _total(body: dict) -> int | None:
+    total = body.get("totalResults")
+    return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None
 
 
 class RateLimiter:
@@ -142,11 +184,12 @@ class ScimClient:
         self.limiter = limiter or RateLimiter()
         self.policy = policy or RetryPolicy()
         self.on_attempt = on_attempt
-        self.http = httpx2.Client(
+        self.host = urlsplit(base_url).hostname or base_url
+        self.http = outbound_client(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {token}", "Accept": "application/scim+json"},
             timeout=timeout,
-            limits=httpx2.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            max_connections=max_connections,
         )
         self._local = threading.local()
 
@@ -173,6 +216,11 @@ class ScimClient:
             self._local.scim = scim
         return scim
 
+    @property
+    def unreachable(self) -> str:
+        """The sentence for any answer that is not SCIM (see the module docstring)."""
+        return unreachable_sentence(self.host)
+
     def _call(self, method: str, path: str, send: Callable[[_CapturingClient], Any]) -> ScimResult:
         """Send one request, retrying 429, 5xx and network errors; any other answer comes back as a result."""
         scim = self._scim()
@@ -180,20 +228,25 @@ class ScimClient:
         while True:
             self.limiter.wait()
             response = None
+            detail = ""
             try:
                 send(scim)
                 response = scim.last_response
+            except OutboundRefused as exc:  # the guard would not send it: retrying cannot help
+                if self.on_attempt is not None:
+                    self.on_attempt(Attempt(method, path, None, self.unreachable, final=True, detail=exc.detail))
+                raise ScimError(self.unreachable, detail=exc.detail) from exc
             except RequestNetworkException as exc:  # network error or timeout
-                status, message = None, f"The app could not be reached ({exc.__cause__ or exc})."
+                status, message = None, self.unreachable
+                detail = f"{method} {path}: {type(exc.__cause__ or exc).__name__}: {exc.__cause__ or exc}"
             except SCIMClientException as exc:
                 response = scim.last_response
+                code = response.status_code if response is not None else None
                 kind = response.headers.get("content-type", "no content type") if response is not None else "nothing"
-                raise ScimError(
-                    f"The app answered {method} {path} with something that is not SCIM "
-                    f"(HTTP {response.status_code if response is not None else '?'}, {kind}). Check the SCIM base URL.",
-                    status=response.status_code if response is not None else None,
-                    permanent=True,
-                ) from exc
+                detail = f"{method} {path} was answered with something that is not SCIM (HTTP {code or '?'}, {kind})."
+                if self.on_attempt is not None:
+                    self.on_attempt(Attempt(method, path, code, self.unreachable, final=True, detail=detail))
+                raise ScimError(self.unreachable, status=code, permanent=True, detail=detail) from exc
             else:
                 status = response.status_code if response is not None else None
                 body = _json(response)
@@ -201,13 +254,19 @@ class ScimClient:
             retryable = status is None or status in RETRYABLE
             final = not retryable or attempt + 1 >= self.policy.attempts
             if self.on_attempt is not None:
-                self.on_attempt(Attempt(method=method, path=path, status=status, message=message, final=final))
+                self.on_attempt(
+                    Attempt(method=method, path=path, status=status, message=message, final=final, detail=detail)
+                )
             if not retryable:
                 return ScimResult(status=status, body=body)
             if final:
-                what = f"HTTP {status}" if status else "no answer"
+                if status is None:
+                    raise ScimError(
+                        f"{self.unreachable} Lanyard made {self.policy.attempts} attempts and will try again later.",
+                        detail=detail,
+                    )
                 raise ScimError(
-                    f"The app kept failing ({what}{': ' + message if message else ''}) after "
+                    f"The app kept failing (HTTP {status}{': ' + message if message else ''}) after "
                     f"{self.policy.attempts} attempts; Lanyard will try again later.",
                     status=status,
                 )
@@ -235,19 +294,41 @@ class ScimClient:
         return self._call("GET", "/Users", lambda s: s.query(User, query_parameters=params, expected_status_codes=None))
 
     def users_all(self) -> list[dict]:
-        """Every user the app holds, read page by page."""
-        users: list[dict] = []
+        """Every user the app holds, read page by page (entries without an id are left out, repeats once)."""
+        users: dict[str, dict] = {}
         start = 1
         while True:
             result = self.users_page(start_index=start)
             if result.status != 200:
-                raise ScimError(_refusal("list its users", result), status=result.status, permanent=True)
-            resources = (result.body or {}).get("Resources") or []
-            users.extend(resources)
-            total = int((result.body or {}).get("totalResults") or 0)
-            start += len(resources)
-            if not resources or start > total:
-                return users
+                raise ScimError(self.refusal("list its users", result), status=result.status, permanent=True)
+            new = [r for r in self.resources(result, what="GET /Users") if str(r["id"]) not in users]
+            users.update((str(r["id"]), r) for r in new)
+            if len(users) > MAX_LISTED_USERS:
+                raise ScimError(
+                    f"The app at {self.host} listed more than {MAX_LISTED_USERS:,} users, more than Lanyard reads; "
+                    "check the SCIM base URL.",
+                    permanent=True,
+                    detail=f"GET /Users kept returning pages (totalResults {result.body.get('totalResults')!r}).",
+                )
+            total = _total(result.body)
+            start += len(result.body.get("Resources") or [])
+            # an empty page, or only users already read (an app that ignores startIndex), ends the listing too
+            if not new or (total is not None and start > total):
+                return list(users.values())
+
+    def resources(self, result: ScimResult, *, what: str) -> list[dict]:
+        """The resources of a 200 answer to a listing; an answer that is not a SCIM ListResponse is refused."""
+        try:
+            return list_resources(result.body)
+        except ValueError as exc:
+            detail = f"{what} answered {result.status} but {exc}."
+            if self.on_attempt is not None:
+                self.on_attempt(Attempt("GET", what, result.status, self.unreachable, final=True, detail=detail))
+            raise ScimError(self.unreachable, status=result.status, permanent=True, detail=detail) from exc
+
+    def refusal(self, what: str, result: ScimResult) -> str:
+        """A sentence telling an admin what the app answered and what to do next."""
+        return refusal_message(what, result, host=self.host)
 
     def user_find(self, *, attribute: str, value: str) -> ScimResult:
         """GET /Users?filter=<attribute> eq "<value>"."""
@@ -328,15 +409,17 @@ class ScimClient:
 
 
 def _json(response: httpx2.Response | None) -> Any:
+    """The JSON body of an answer; anything else counts as no body (it is never shown to anyone)."""
     if response is None or not response.content:
         return None
     try:
         return response.json()
     except ValueError:
-        return {"detail": response.text[:500]}
+        return None
 
 
-def _refusal(what: str, result: ScimResult) -> str:
+def refusal_message(what: str, result: ScimResult, *, host: str) -> str:
+    """A sentence telling an admin what the app answered and what to do next."""
     detail = error_detail(result.body)
     if result.status == 401:
         return (
@@ -348,11 +431,6 @@ def _refusal(what: str, result: ScimResult) -> str:
             f"The app says the token may not {what} (HTTP 403{': ' + detail if detail else ''}). "
             "Give the token the SCIM permission, then try again."
         )
-    if result.status == 404:
-        return f"Nothing answers SCIM at this URL when asked to {what} (HTTP 404). Check the SCIM base URL."
+    if result.status == 404 and not detail:  # no SCIM Error: not told apart from any other address
+        return unreachable_sentence(host)
     return f"The app refused to {what} (HTTP {result.status}{': ' + detail if detail else ''})."
-
-
-def refusal_message(what: str, result: ScimResult) -> str:
-    """A sentence telling an admin what the app answered and what to do next."""
-    return _refusal(what, result)

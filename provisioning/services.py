@@ -20,16 +20,17 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from core.url_policy import url_check
 from directory import services as directory_services
 from directory.errors import error_sentence
 from directory.models import User, UserState
 from insights.models import Service
-from insights.services import record
+from insights.services import outbound_failure_record, record
 
 from . import queueing, selectors
 from .models import AccountState, Integration, IntegrationStatus, ProvisionedAccount
 from .ratelimit import RedisRateLimiter
-from .scim_client import Attempt, RetryPolicy, ScimClient, ScimError, ScimResult, error_detail, refusal_message
+from .scim_client import Attempt, RetryPolicy, ScimClient, ScimError, ScimResult, body_mentions
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,17 @@ def _event(
     )
 
 
+def _outbound_failed(integration: Integration, detail: str) -> None:
+    """Keep what really went wrong talking to the app for the operators (the admin sees only a sentence)."""
+    if detail:
+        outbound_failure_record(
+            service=Service.SCIM,
+            organization=integration.application.organization,
+            resource={"type": "integration", "id": integration.pk or "", "name": str(integration)},
+            detail=detail,
+        )
+
+
 def _account_resource(account: ProvisionedAccount) -> dict:
     user_id = account.user_id or account.user_snapshot.get("id", "")
     return {"type": "user", "id": user_id, "name": account.email}
@@ -101,19 +113,28 @@ def integration_client(
 
 
 def integration_probe(*, integration: Integration, base_url: str, token: str) -> dict:
-    """Ask the app whether this URL and token work; return its capabilities or raise ValidationError in plain words."""
+    """Ask the app whether this URL and token work; return its capabilities or raise ValidationError in plain words.
+
+    Only a SCIM answer counts: anything else reads "could not reach the app" (the detail goes to the
+    operators' event), so the probe cannot be used to tell closed ports, other services and SCIM apps apart.
+    """
+    url_check(base_url, field="SCIM base URL")
     client = integration_client(integration=integration, attempts=2, base_url=base_url, token=token)
     try:
         with client:
             config = client.service_provider_config()
             if config.status in (401, 403):
-                raise ValidationError(refusal_message("describe itself", config))
+                raise ValidationError(client.refusal("describe itself", config))
             spc = config.body if config.status == 200 and isinstance(config.body, dict) else {}
             users = client.users_page(count=1)
+            if users.status in (401, 403):
+                raise ValidationError(client.refusal("list its users", users))
             if users.status != 200:
-                raise ValidationError(refusal_message("list its users", users))
-    except ScimError as exc:
-        raise ValidationError(f"The app did not answer properly: {exc.message}") from exc
+                raise ScimError(client.unreachable, detail=f"GET /Users answered HTTP {users.status}.")
+            client.resources(users, what="GET /Users")
+    except ScimError as exc:  # unreachable, not SCIM, or failing: all read the same (see the docstring)
+        _outbound_failed(integration, exc.detail or exc.message)
+        raise ValidationError(client.unreachable) from exc
     scim = integration.application.catalog_entry.scim
     operations = list(scim.get("users") or [])
     return {
@@ -137,12 +158,22 @@ def integration_check_change(
     Records the refusal (idm_integration_update or idm_integration_reauth) and raises ValidationError
     in plain words; returns the app's capabilities, or None when nothing needed checking.
     """
+    url_changed = base_url != integration.base_url
+    if url_changed:
+        try:
+            url_check(base_url, field="SCIM base URL")
+            _token_required(token)
+        except ValidationError as exc:
+            message = error_sentence(exc)
+            _event("idm_integration_update", integration=integration, actor=actor, success=False, message=message)
+            raise
     if integration.status == IntegrationStatus.INACTIVE:
         return None
     token_changed = bool(token) and token != integration.token
-    if base_url == integration.base_url and not token_changed:
+    if not url_changed and not token_changed:
         return None
     try:
+        # a changed URL is only ever probed with the token typed in the same change, never the stored one
         return integration_probe(integration=integration, base_url=base_url, token=token or integration.token)
     except ValidationError as exc:
         event_type = "idm_integration_reauth" if token_changed else "idm_integration_update"
@@ -150,16 +181,30 @@ def integration_check_change(
         raise
 
 
+def _token_required(token: str) -> None:
+    """A new SCIM base URL comes with the token typed again, so the stored token never goes to a new host."""
+    if not token:
+        raise ValidationError(
+            {
+                "token": "Enter the app's API token again to change the SCIM base URL: Lanyard never sends "
+                "the stored token to a new address."
+            }
+        )
+
+
 def integration_configure(
     *, application, base_url: str, token: str, actor: User | None = None, rate_limit: int | None = None
 ) -> Integration:
-    """Save an app's SCIM URL and token without contacting the app (the integration stays inactive)."""
+    """Save an app's SCIM URL and token without contacting the app (the integration's status is left as it is)."""
     if not application.catalog_entry.supports_scim:
         raise ValidationError(f"“{application}” does not support SCIM provisioning.")
-    integration, _ = Integration.objects.update_or_create(
-        application=application,
-        defaults={"base_url": base_url, "token": token, **({"rate_limit": rate_limit} if rate_limit else {})},
-    )
+    _token_required(token)
+    integration = Integration.objects.filter(application=application).first() or Integration(application=application)
+    integration.base_url, integration.token = base_url, token
+    if rate_limit:
+        integration.rate_limit = rate_limit
+    integration.full_clean()
+    integration.save()
     _event(
         "idm_integration_update",
         integration=integration,
@@ -201,27 +246,29 @@ def integration_activate(*, integration: Integration, actor: User | None = None)
 
 
 def integration_update_url(
-    *, integration: Integration, base_url: str, actor: User | None = None, verified: bool = False
+    *, integration: Integration, base_url: str, token: str, actor: User | None = None, verified: bool = False
 ) -> Integration:
-    """Point the integration at a new SCIM base URL (checked against the app first when active)."""
+    """Point the integration at a new SCIM base URL with its token entered again (checked with the app when active)."""
     old = integration.base_url
-    if integration.status != IntegrationStatus.INACTIVE and not verified:
-        try:
-            capabilities = integration_probe(integration=integration, base_url=base_url, token=integration.token)
-        except ValidationError as exc:
-            _event(
-                "idm_integration_update", integration=integration, actor=actor, success=False, message=exc.messages[0]
-            )
-            raise
-        integration.capabilities = capabilities
-    integration.base_url = base_url
+    try:
+        url_check(base_url, field="SCIM base URL")
+        _token_required(token)
+        if integration.status != IntegrationStatus.INACTIVE and not verified:
+            integration.capabilities = integration_probe(integration=integration, base_url=base_url, token=token)
+    except ValidationError as exc:
+        _event(
+            "idm_integration_update", integration=integration, actor=actor, success=False, message=error_sentence(exc)
+        )
+        raise
+    integration.base_url, integration.token = base_url, token
+    integration.full_clean()
     integration.save()
     _event(
         "idm_integration_update",
         integration=integration,
         actor=actor,
-        message="SCIM base URL changed.",
-        changes=[{"field": "base_url", "from": old, "to": base_url}],
+        message="SCIM base URL changed; the API token was entered again with it.",
+        changes=[{"field": "base_url", "from": old, "to": base_url}, {"field": "token", "from": "old", "to": "new"}],
     )
     return integration
 
@@ -504,14 +551,14 @@ class _Reconciler:
                     continue
                 result = self.client.user_find(attribute=attribute, value=value)
                 if result.status == 200:
-                    found = (result.body or {}).get("Resources") or []
+                    found = self.client.resources(result, what="GET /Users?filter")
                     if found:
                         return found[0]
                     continue
                 self._lookup_failed(account, result)
                 if result.status == 400:  # the app cannot filter after all: fall back to listing
                     break
-                raise ScimError(refusal_message("look the user up", result), status=result.status, permanent=True)
+                raise ScimError(self.client.refusal("look the user up", result), status=result.status, permanent=True)
             else:
                 return None
         return self._find_in_listing(username=username, email=email)
@@ -524,7 +571,8 @@ class _Reconciler:
             if str(remote.get("userName", "")).lower() == (username or "").lower():
                 return remote
         for remote in self._remote_cache:
-            emails = [str(e.get("value", "")).lower() for e in remote.get("emails") or [] if isinstance(e, dict)]
+            entries = remote.get("emails") if isinstance(remote.get("emails"), list) else []
+            emails = [str(e.get("value", "")).lower() for e in entries if isinstance(e, dict)]
             if email and email.lower() in emails:
                 return remote
         return None
@@ -535,7 +583,7 @@ class _Reconciler:
             integration=self.integration,
             resource=_account_resource(account),
             success=False,
-            message=refusal_message("look the user up", result),
+            message=self.client.refusal("look the user up", result),
         )
 
     def _desired_payload(self, account: ProvisionedAccount) -> dict:
@@ -721,7 +769,7 @@ class _Reconciler:
                 self._update(account, payload, event="user_update_provision")
                 account.sent_state = AccountState.ACTIVE
                 return
-        message = refusal_message("create the user", result)
+        message = self.client.refusal("create the user", result)
         _event("user_create_provision", integration=self.integration, resource=resource, success=False, message=message)
         raise ScimError(message, status=result.status, permanent=True)
 
@@ -732,7 +780,7 @@ class _Reconciler:
         resource = _account_resource(account)
         if self.capabilities.get("patch", True):
             result = self.client.user_patch(remote_id=account.remote_id, changes=changes)
-            if result.status == 501 or (result.status in (400, 405) and "patch" in error_detail(result.body).lower()):
+            if result.status == 501 or (result.status in (400, 405) and body_mentions(result.body, "patch")):
                 self.capabilities["patch"] = False  # remembered, so later runs go straight to PUT
                 Integration.objects.filter(pk=self.integration.pk).update(capabilities=dict(self.capabilities))
         if not self.capabilities.get("patch", True):
@@ -765,7 +813,7 @@ class _Reconciler:
             if payload.get("active", True) and event != "user_deprovision":
                 self._create(account, payload)
             return
-        message = refusal_message("update the user", result)
+        message = self.client.refusal("update the user", result)
         _event(event, integration=self.integration, resource=resource, success=False, message=message)
         raise ScimError(message, status=result.status, permanent=True)
 
@@ -783,7 +831,7 @@ class _Reconciler:
             )
             account.remote_id, account.sent_state, account.last_payload = "", AccountState.DELETED, {}
             return
-        message = refusal_message("delete the user", result)
+        message = self.client.refusal("delete the user", result)
         _event("user_delete_provision", integration=self.integration, resource=resource, success=False, message=message)
         raise ScimError(message, status=result.status, permanent=True)
 
@@ -838,16 +886,21 @@ def _attempt_recorder(integration: Integration):
     """An on_attempt callback that writes an event for failed attempts (successes get their own event)."""
 
     def on_attempt(attempt: Attempt) -> None:
-        if attempt.status is not None and attempt.status < 400:
+        if attempt.detail:  # no usable answer: the organization reads one sentence, the operators the detail
+            _outbound_failed(integration, attempt.detail)
+            message = f"{attempt.method} {attempt.path}: {attempt.message}"
+        elif attempt.status is not None and attempt.status < 400:
             return
-        what = f"HTTP {attempt.status}" if attempt.status else "no answer"
+        else:
+            message = f"{attempt.method} {attempt.path}: HTTP {attempt.status}" + (
+                f" — {attempt.message}" if attempt.message else ""
+            )
         _event(
             "scim_request",
             integration=integration,
             success=False,
             resource={"type": "integration", "id": integration.pk, "name": str(integration)},
-            message=f"{attempt.method} {attempt.path}: {what}{' — ' + attempt.message if attempt.message else ''}"
-            + ("" if attempt.final else " (will retry)"),
+            message=message + ("" if attempt.final else " (will retry)"),
         )
 
     return on_attempt
@@ -971,7 +1024,7 @@ def _adopt_listing(*, integration: Integration, accounts, remote_users: list[dic
     by_id = {str(r.get("id")): r for r in remote_users}
     by_email: dict[str, dict] = {}
     for remote in remote_users:
-        for entry in remote.get("emails") or []:
+        for entry in remote.get("emails") if isinstance(remote.get("emails"), list) else []:
             if isinstance(entry, dict) and entry.get("value"):
                 by_email.setdefault(str(entry["value"]).lower(), remote)
     changed, unmatched = [], []
@@ -1060,13 +1113,13 @@ def integration_groups_push(*, integration: Integration) -> None:
                             integration=integration,
                             resource=resource,
                             success=False,
-                            message=refusal_message("update the group", result),
+                            message=client.refusal("update the group", result),
                         )
                         continue
                 existing = []
                 if integration.capabilities.get("filter", True):  # else: nothing to search with, create
                     found = client.group_find(display_name=group.name)
-                    existing = ((found.body or {}).get("Resources") or []) if found.status == 200 else []
+                    existing = client.resources(found, what="GET /Groups?filter") if found.status == 200 else []
                 if existing:
                     remote_groups[str(group.pk)] = str(existing[0]["id"])
                     result = client.group_replace(
@@ -1082,7 +1135,7 @@ def integration_groups_push(*, integration: Integration) -> None:
                         success=ok,
                         message="Linked to the app's group of that name."
                         if ok
-                        else refusal_message("update the group", result),
+                        else client.refusal("update the group", result),
                     )
                     continue
                 result = client.group_create(display_name=group.name, member_ids=member_ids)
@@ -1101,7 +1154,7 @@ def integration_groups_push(*, integration: Integration) -> None:
                         integration=integration,
                         resource=resource,
                         success=False,
-                        message=refusal_message("create the group", result),
+                        message=client.refusal("create the group", result),
                     )
             bound_ids = {str(g.pk) for g in bound}
             for group_id, remote_id in list(remote_groups.items()):
@@ -1118,7 +1171,7 @@ def integration_groups_push(*, integration: Integration) -> None:
                     success=ok,
                     message="Deleted in the app (no longer bound)."
                     if ok
-                    else refusal_message("delete the group", result),
+                    else client.refusal("delete the group", result),
                 )
                 if ok:
                     del remote_groups[group_id]
@@ -1162,11 +1215,13 @@ def integrations_full_sync_all() -> int:
 
 def import_candidates(*, integration: Integration, only_new: bool = False) -> list[dict]:
     """The app's active users beside the directory: each {id, userName, email, name, status New|Imported}."""
+    url_check(integration.base_url, field="SCIM base URL")  # a URL stored before the policy is refused here
     with integration_client(integration=integration) as client:
         try:
             remote_users = client.users_all()
-        except ScimError as exc:
-            raise ValidationError(exc.message) from exc
+        except ScimError as exc:  # only a token refusal is told apart; anything else reads "could not reach"
+            _outbound_failed(integration, exc.detail or exc.message)
+            raise ValidationError(exc.message if exc.status in (401, 403) else client.unreachable) from exc
     organization = integration.application.organization
     known = {e.lower() for e in User.objects.filter(organization=organization).values_list("email", flat=True)}
     rows = []
@@ -1174,12 +1229,13 @@ def import_candidates(*, integration: Integration, only_new: bool = False) -> li
         if remote.get("active") is False:
             continue  # suspended in the app: not offered
         email = _remote_email(remote)
+        name = remote.get("name") if isinstance(remote.get("name"), dict) else {}
         row = {
             "id": str(remote.get("id")),
-            "userName": remote.get("userName", ""),
+            "userName": _text(remote.get("userName")),
             "email": email,
-            "first_name": (remote.get("name") or {}).get("givenName", ""),
-            "last_name": (remote.get("name") or {}).get("familyName", ""),
+            "first_name": _text(name.get("givenName"))[:150],
+            "last_name": _text(name.get("familyName"))[:150],
             "status": "Imported" if email.lower() in known else "New",
         }
         if only_new and row["status"] != "New":
@@ -1188,12 +1244,18 @@ def import_candidates(*, integration: Integration, only_new: bool = False) -> li
     return sorted(rows, key=lambda r: r["email"])
 
 
+def _text(value) -> str:
+    """A string attribute of a remote user; anything else (a hostile or odd app's answer) reads as empty."""
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
 def _remote_email(remote: dict) -> str:
-    emails = [e for e in remote.get("emails") or [] if isinstance(e, dict) and e.get("value")]
-    primary = next((e for e in emails if e.get("primary")), emails[0] if emails else None)
+    entries = remote.get("emails") if isinstance(remote.get("emails"), list) else []
+    emails = [e for e in entries if isinstance(e, dict) and _text(e.get("value"))]
+    primary = next((e for e in emails if e.get("primary") is True), emails[0] if emails else None)
     if primary:
-        return str(primary["value"]).strip().lower()
-    username = str(remote.get("userName", ""))
+        return _text(primary["value"]).lower()
+    username = _text(remote.get("userName"))
     return username.lower() if "@" in username else ""
 
 

@@ -62,6 +62,9 @@ def main() -> int:
     env.setdefault("DEMO_SP_URL", f"http://127.0.0.1:{sp}")
     env.setdefault("LANYARD_METADATA_URL", f"http://127.0.0.1:{web}/saml2/demo-sp/metadata")
     env.setdefault("DEMO_SCIM_URL", f"http://127.0.0.1:{scim}/scim/v2")
+    # The demo SP and SCIM server listen on plain http://127.0.0.1: let Lanyard store and call them.
+    env.setdefault("ALLOW_INSECURE_URLS", "true")
+    env.setdefault("OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
     try:
         manage = [PYTHON, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
 
+from core.url_policy import url_check
 from directory.encryption import EncryptedTextField
 from directory.models import TenantOwned, UserGroup
 
@@ -193,6 +194,14 @@ class Application(TenantOwned):
             errors[name] = f"Replace {PLACEHOLDER} with your own ID from the app's SSO settings before saving."
         if not isinstance(self.acs_urls, list) or not all(isinstance(u, str) and u for u in self.acs_urls):
             errors["acs_urls"] = "Give the ACS URLs as a list of addresses."
+        for name, label, urls in self._stored_urls():
+            for url in urls:
+                if name in errors:
+                    break
+                try:
+                    url_check(url, field=label)
+                except ValidationError as exc:
+                    errors[name] = exc.messages[0]
         if not isinstance(self.attribute_statements, list) or not all(
             isinstance(s, dict) and s.get("name") and (s.get("source") in USER_ATTRIBUTE_NAMES or "value" in s)
             for s in self.attribute_statements
@@ -205,6 +214,15 @@ class Application(TenantOwned):
             errors["portal_image"] = "The portal image is too large. Use an image of 256 KB or less."
         if errors:
             raise ValidationError(errors)
+
+    def _stored_urls(self) -> list[tuple[str, str, list[str]]]:
+        """(field, label, URLs) of every URL this app sends browsers to, for the URL policy."""
+        acs_urls = [u for u in self.acs_urls if isinstance(u, str)] if isinstance(self.acs_urls, list) else []
+        return [
+            ("acs_urls", "ACS URL", acs_urls),
+            ("sp_login_url", "SP login URL", [self.sp_login_url] if self.sp_login_url else []),
+            ("bookmark_url", "bookmark URL", [self.bookmark_url] if self.bookmark_url else []),
+        ]
 
     def save(self, *args, **kwargs):
         placeholders = self.placeholder_fields()

@@ -1,8 +1,10 @@
 """Reads about SSO applications."""
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from core.url_policy import url_check
 from directory.models import User
 
 from .models import Application, KeyState, SigningKey
@@ -35,9 +37,19 @@ def application_by_slug(*, slug: str) -> Application | None:
 
 
 def application_launch_url(application: Application) -> str:
-    """Where a portal tile points: the IdP-initiated launch for SAML apps, the bookmark's URL for bookmarks."""
+    """Where a portal tile points: the IdP-initiated launch for SAML apps, the bookmark's URL for bookmarks.
+
+    A bookmark URL is checked against the URL policy again before a browser is sent there, so a row
+    stored before the policy existed is refused (ValidationError with a sentence) instead of followed.
+    """
     if application.is_bookmark:
-        return application.bookmark_url
+        try:
+            return url_check(application.bookmark_url, field="bookmark URL")
+        except ValidationError as exc:
+            raise ValidationError(
+                f"The address of {application.label} is not a valid https:// address, so Lanyard will not open it. "
+                "Ask your administrator to correct it."
+            ) from exc
     return reverse("ssoapps_saml:sso", args=[application.idp_slug])
 
 

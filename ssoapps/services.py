@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.url_policy import url_check
 from directory.models import Organization, User, UserGroup
 from insights.models import Service
 from insights.services import record
@@ -251,7 +252,6 @@ def signing_key_promote(*, key: SigningKey, actor: User | None = None) -> Signin
     return key
 
 
-@transaction.atomic
 def application_sp_metadata_apply(*, application: Application, document: bytes, actor: User | None = None) -> list:
     """Fill SP entity ID, ACS URLs, SP certificate and NameID format from the SP's metadata; returns the changes."""
     try:
@@ -260,6 +260,24 @@ def application_sp_metadata_apply(*, application: Application, document: bytes, 
         raise ValidationError(exc.message) from exc
     except ValueError as exc:
         raise ValidationError(str(exc)) from exc
+    for url in metadata.acs_urls:
+        try:
+            url_check(url, field="ACS URL")
+        except ValidationError as exc:
+            message = (
+                f"This SP metadata cannot be used: {exc.messages[0]} "
+                "Ask the app for metadata whose ACS URLs are https:// addresses."
+            )
+            record(
+                event_type="application_update",
+                service=Service.SSO,
+                organization=application.organization,
+                resource=application,
+                actor=actor,
+                success=False,
+                message=message,
+            )
+            raise ValidationError(message) from exc
     changes = []
     updates = {
         "sp_entity_id": metadata.entity_id,

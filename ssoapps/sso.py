@@ -7,11 +7,13 @@ import threading
 from contextlib import nullcontext
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
+from core.url_policy import url_check
 from directory.models import User, UserState
 from insights.models import Service
 from insights.services import record
@@ -263,6 +265,7 @@ def sso_response_issue(*, application: Application, user: User, authn: AuthnRequ
         relay_state = relay_state_check(application.default_relay_state)
     else:
         acs_url, relay_state = authn.acs_url, authn.relay_state
+    _acs_url_check(acs_url)
     spec = ResponseSpec(
         issuer=application.issuer,
         destination=acs_url,
@@ -301,6 +304,19 @@ def sso_response_issue(*, application: Application, user: User, authn: AuthnRequ
             message=f"{user.email} signed in to {application.label} ({'SP-initiated' if authn else 'IdP-initiated'})",
         )
     return IssuedResponse(acs_url=acs_url, saml_response=base64.b64encode(document).decode(), relay_state=relay_state)
+
+
+def _acs_url_check(acs_url: str) -> None:
+    """The POST form's action is checked again here: a row stored before the URL policy must not reach the page."""
+    try:
+        url_check(acs_url, field="ACS URL")
+    except ValidationError as exc:
+        raise SamlRefusal(
+            errors.UNKNOWN_ACS,
+            "This app's sign-in address (ACS URL) is not a valid https:// address, so Lanyard will not send you "
+            "there. Ask your administrator to correct it.",
+            status=400,
+        ) from exc
 
 
 def sso_refusal_record(*, refusal: SamlRefusal, application: Application | None, user: User | None, slug: str) -> None:

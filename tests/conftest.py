@@ -16,6 +16,10 @@ os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
 def pytest_configure(config):
     # Hashing with the production hasher costs ~200 ms per password; tests create hundreds.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The demo SCIM server, the demo SP and the tests' stand-ins listen on http://127.0.0.1:<port>.
+    # Tests of the URL policy and the outbound guard switch these off to prove the refusals.
+    settings.ALLOW_INSECURE_URLS = True
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
 
 
 def _worker_db_url(url: str, worker: str) -> str:

@@ -39,13 +39,8 @@ def application_visible_to(*, user: User, application: Application) -> bool:
 
 
 def application_launch_url(*, application: Application) -> str:
-    """Where launching the app sends the browser: the bookmark's URL or IdP-initiated SSO."""
-    launch_url = getattr(sso_selectors, "application_launch_url", None)
-    if launch_url is not None:  # the SAML layer knows best once it provides this
-        return launch_url(application)
-    if application.is_bookmark:
-        return application.bookmark_url
-    return f"/saml2/{application.idp_slug}"
+    """Where launching the app sends the browser: the bookmark's URL (checked again) or IdP-initiated SSO."""
+    return sso_selectors.application_launch_url(application)
 
 
 def _image_url(application: Application) -> str:

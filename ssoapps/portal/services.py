@@ -157,8 +157,15 @@ def application_launch(*, user: User, application: Application) -> str:
             message="Launch refused: not authorized for this app.",
         )
         raise ValidationError("You do not have access to this app. Ask your administrator if you need it.")
+    try:
+        url = selectors.application_launch_url(application=application)
+    except ValidationError as exc:
+        _record(
+            "app_launch", user=user, resource=application, success=False, message=f"Launch refused: {exc.messages[0]}"
+        )
+        raise
     _record("app_launch", user=user, resource=application, message=f"Launched {application.label}.")
-    return selectors.application_launch_url(application=application)
+    return url
 
 
 def activation_link(*, user: User) -> str:

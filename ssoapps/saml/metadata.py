@@ -31,6 +31,11 @@ def idp_metadata_build(*, entity_id: str, sso_url: str, certificates: list[str],
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+def _index(value: str) -> int:
+    """An endpoint's index attribute (an unsignedShort); anything else sorts as 0."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 5 else 0
+
+
 @dataclass(frozen=True)
 class SpMetadata:
     """What an SP's metadata tells us: entity ID, POST ACS URLs (default first), signing certificate."""
@@ -49,9 +54,7 @@ def sp_metadata_parse(document: bytes) -> SpMetadata:
     if sp is None:
         raise ValueError("This file holds no SP metadata (no SPSSODescriptor). Upload the app's SAML SP metadata.")
     services = [s for s in sp.findall(f"{{{NS_MD}}}AssertionConsumerService") if s.get("Binding") == BINDING_POST]
-    services.sort(
-        key=lambda s: (s.get("isDefault") != "true", int(s.get("index", "0")) if s.get("index", "0").isdigit() else 0)
-    )
+    services.sort(key=lambda s: (s.get("isDefault") != "true", _index(s.get("index", "0"))))
     certificate = ""
     for key_descriptor in sp.findall(f"{{{NS_MD}}}KeyDescriptor"):
         if key_descriptor.get("use") in (None, "signing"):
@@ -64,6 +67,7 @@ def sp_metadata_parse(document: bytes) -> SpMetadata:
     nameid = (sp.findtext(f"{{{NS_MD}}}NameIDFormat") or "").strip()
     return SpMetadata(
         entity_id=descriptor.get("entityID", ""),
+        # copied as written: the service that stores them checks them against the URL policy
         acs_urls=[s.get("Location") for s in services if s.get("Location")],
         certificate=certificate,
         nameid_format=nameid,

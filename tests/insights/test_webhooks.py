@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import re
+import socket
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,10 +57,8 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver(settings):
-    settings.INSIGHTS_WEBHOOK_ALLOW_HTTP = True
-    settings.INSIGHTS_WEBHOOK_ALLOW_PRIVATE = True  # the stand-in listens on loopback
-    server = Receiver()
+def receiver():
+    server = Receiver()  # on http://127.0.0.1, which tests/conftest.py allows
     yield server
     server.stop()
 
@@ -118,7 +117,9 @@ def test_redirects_are_not_followed(receiver, org):
     assert webhooks.webhook_deliver(target=target, now=later()) == 0
     assert len(receiver.requests) == 1
     target.refresh_from_db()
-    assert "302" in target.last_error
+    assert target.last_error == "Lanyard could not reach the endpoint at 127.0.0.1; check the URL."
+    detail = Event.objects.get(event_type="outbound_failure")
+    assert detail.organization is None and "redirect (HTTP 302)" in detail.message
 
 
 def test_a_target_that_keeps_failing_is_switched_off_with_an_event(receiver, org):
@@ -136,19 +137,22 @@ def test_a_target_that_keeps_failing_is_switched_off_with_an_event(receiver, org
 
 
 @pytest.mark.parametrize(
-    ("url", "allow_http", "message"),
+    ("url", "message"),
     [
-        ("http://siem.example.com/x", False, "https"),
-        ("https://127.0.0.1/x", True, "private or local"),
-        ("https://10.1.2.3/x", True, "private or local"),
-        ("https://[::1]/x", True, "private or local"),
-        ("https://169.254.169.254/latest", True, "private or local"),
-        ("https:///x", True, "host name"),
+        ("http://siem.example.com/x", "must start with https://"),
+        ("http://127.0.0.1/x", "must start with https://"),
+        ("https://127.0.0.1/x", "could not reach the endpoint at 127.0.0.1"),
+        ("https://10.1.2.3/x", "could not reach the endpoint at 10.1.2.3"),
+        ("https://[::1]/x", "could not reach the endpoint at ::1"),
+        ("https://[::ffff:127.0.0.1]/x", "could not reach the endpoint"),
+        ("https://169.254.169.254/latest", "could not reach the endpoint at 169.254.169.254"),
+        ("https:///x", "has no host name"),
+        ("https://siem.example.com:99999/x", "port"),
     ],
 )
-def test_urls_into_private_networks_are_refused(settings, url, allow_http, message):
-    settings.INSIGHTS_WEBHOOK_ALLOW_HTTP = allow_http
-    settings.INSIGHTS_WEBHOOK_ALLOW_PRIVATE = False
+def test_urls_into_private_networks_are_refused(settings, url, message):
+    settings.ALLOW_INSECURE_URLS = False
+    settings.OUTBOUND_ALLOWED_NETWORKS = []
     with pytest.raises(ValidationError) as caught:
         webhooks.webhook_url_check(url)
     assert message in " ".join(caught.value.messages)
@@ -167,11 +171,38 @@ def test_the_admin_creates_a_webhook_and_shows_its_signing_key_once(admin_client
 
 
 def test_the_admin_refuses_a_private_url_with_a_sentence(admin_client, settings):
-    settings.INSIGHTS_WEBHOOK_ALLOW_PRIVATE = False
+    settings.OUTBOUND_ALLOWED_NETWORKS = []
     response = admin_client.post(reverse("admin:insights_webhooktarget_add"), {"url": "https://127.0.0.1/hook"})
     assert response.status_code == 200
     assert not WebhookTarget.objects.exists()
-    assert "private or local address" in response.content.decode()
+    assert "Lanyard could not reach the endpoint at 127.0.0.1; check the URL." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://siem.example.com:99999/events", "the port, 1 to 65535"),
+        ("https://siem.example.com:0/events", "invalid port"),
+        ("https://user:secret@siem.example.com/events", "must not contain a user name or password"),
+        ("http://siem.example.com/events", "must start with https://"),
+    ],
+)
+def test_the_admin_refuses_a_bad_webhook_url_with_one_sentence_not_a_500(admin_client, url, message):
+    response = admin_client.post(reverse("admin:insights_webhooktarget_add"), {"url": url})
+    assert response.status_code == 200
+    assert not WebhookTarget.objects.exists()
+    page = response.content.decode()
+    assert page.count(message) == 1, page  # said once, by the URL policy
+
+
+def test_a_target_stored_before_the_url_policy_is_refused_not_called(receiver, org, settings):
+    target, _ = webhooks.webhook_create(organization=org, url=receiver.url)
+    event(org, ago=timedelta(seconds=30))
+    settings.ALLOW_INSECURE_URLS = False  # the stored http:// URL no longer passes
+    assert webhooks.webhook_deliver(target=target, now=later()) == 0
+    assert receiver.requests == []
+    target.refresh_from_db()
+    assert "must start with https://" in target.last_error
 
 
 def test_a_quiet_organizations_pointer_moves_past_other_organizations_events(receiver, org, other_org):
@@ -194,3 +225,39 @@ def test_a_settled_event_is_held_back_behind_a_younger_one_with_a_lower_id(recei
     assert target.last_delivered_id < young.pk
     assert webhooks.webhook_deliver(target=target, now=later()) == 2
     assert receiver.ids() == [[young.pk, settled.pk]]
+
+
+def test_a_delivery_connects_to_the_address_that_was_checked_not_a_second_lookup(settings, org, monkeypatch):
+    """DNS rebinding: the name answers a public address when checked and loopback afterwards."""
+    from tests.core.servers import RawServer
+
+    settings.OUTBOUND_ALLOWED_NETWORKS = []
+    internal = RawServer()  # stands for a service inside the network, on loopback
+    answers = ["93.184.216.34", "127.0.0.1"]
+    lookups: list[str] = []
+    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host != "siem.rebind.example":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        lookups.append(host)
+        address = answers.pop(0) if len(answers) > 1 else answers[0]
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    def connect(sock, address):  # nothing leaves the machine: public addresses refuse at once
+        if sock.family == socket.AF_INET and not address[0].startswith("127."):
+            raise ConnectionRefusedError(111, "Connection refused (test)")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    target = WebhookTarget.objects.create(organization=org, url=f"https://siem.rebind.example:{internal.port}/events")
+    event(org, ago=timedelta(seconds=30))
+    try:
+        assert webhooks.webhook_deliver(target=target, now=later()) == 0
+    finally:
+        internal.stop()
+    assert lookups == ["siem.rebind.example"]  # one resolution, checked and used
+    assert internal.connections == 0  # the second answer (loopback) was never connected to
+    target.refresh_from_db()
+    assert target.last_error == "Lanyard could not reach the endpoint at siem.rebind.example; check the URL."

@@ -62,8 +62,9 @@ def test_bad_url_or_token_on_an_active_integration_is_refused_and_nothing_change
 ):
     services.integration_activate(integration=integration)
     bad_url = scim_server.base_url.replace("/scim/v2", "/nothing-here")
-    response = _change(admin_client, integration, base_url=bad_url)
-    assert response.status_code == 200 and "Check the SCIM base URL" in response.content.decode()
+    response = _change(admin_client, integration, base_url=bad_url, token=TOKEN)
+    assert response.status_code == 200
+    assert "Lanyard could not reach the app at 127.0.0.1; check the URL." in response.content.decode()
     response = _change(admin_client, integration, token="revoked")
     assert response.status_code == 200 and "refused the API token" in response.content.decode()
     integration.refresh_from_db()
