@@ -49,6 +49,9 @@ def _worker(redis_url: str, *extra: str, bulk: bool = True) -> subprocess.Popen:
         "PROVISIONING_CONCURRENCY": "4",
         "LOG_LEVEL": "WARNING",
         "PROVISIONING_USE_BULK": "1" if bulk else "0",
+        # the demo SCIM server listens on http://127.0.0.1 (tests/conftest.py allows it in this process only)
+        "ALLOW_INSECURE_URLS": "true",
+        "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8",
     }
     return subprocess.Popen(
         [sys.executable, "manage.py", "rqworker", "provisioning", *extra],

@@ -225,3 +225,24 @@ def test_the_import_page_never_shows_the_body_of_a_non_scim_answer(admin_client,
     text = page.content.decode()
     assert "internal-secret" not in text
     assert "Lanyard could not reach the app at 127.0.0.1; check the URL." in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "http://10.0.0.1/scim/v2", "https://user:pw@scim.example.test/v2", "https://x.test:99999/"],
+)
+def test_every_way_of_storing_a_scim_url_refuses_a_bad_one_with_a_sentence(settings, admin_client, application, url):
+    settings.ALLOW_INSECURE_URLS = False
+    response = admin_client.post(
+        reverse("admin:provisioning_integration_add"),
+        {"application": application.pk, "base_url": url, "token": TOKEN, "rate_limit": 50},
+    )
+    assert response.status_code == 200 and not Integration.objects.exists()
+    with pytest.raises(ValidationError) as caught:
+        services.integration_configure(application=application, base_url=url, token=TOKEN)
+    assert "The SCIM base URL" in " ".join(caught.value.messages)
+    integration = IntegrationFactory(application=application, base_url="https://scim.example.test/v2", token=TOKEN)
+    with pytest.raises(ValidationError):
+        services.integration_update_url(integration=integration, base_url=url, token=TOKEN)
+    integration.refresh_from_db()
+    assert integration.base_url == "https://scim.example.test/v2"
