@@ -43,7 +43,7 @@ class GroupFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value and value.isdigit():
+        if value and value.isascii() and value.isdigit() and len(value) <= 18:  # "²".isdigit() is true too
             return queryset.filter(user_groups__pk=int(value))
         return queryset
 

@@ -12,7 +12,9 @@ answers are never shown: only the words of a SCIM Error message are.
 """
 
 import email.utils
+import math
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -135,7 +137,7 @@ class RetryPolicy:
 def _hinted_delay(response: httpx2.Response) -> float | None:
     retry_after = response.headers.get("retry-after")
     if retry_after:
-        if retry_after.strip().isdigit():
+        if re.fullmatch(r"[0-9]{1,9}", retry_after.strip()):  # ASCII digits: str.isdigit() also takes "²"
             return float(retry_after.strip())
         try:
             when = email.utils.parsedate_to_datetime(retry_after)
@@ -147,6 +149,8 @@ def _hinted_delay(response: httpx2.Response) -> float | None:
         try:
             value = float(reset)
         except ValueError:
+            return None
+        if not math.isfinite(value):  # "nan" or "inf" from a hostile app must not reach time.sleep()
             return None
         # epoch seconds (the usual meaning) or, when small, seconds from now
         return max(0.0, value - time.time()) if value > 10**9 else value

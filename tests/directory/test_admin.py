@@ -188,3 +188,9 @@ def test_group_admin_refuses_moving_a_higher_user_in_or_out(client, org):
     assert Event.objects.get(success=False).event_type == "group_member_remove"
     response = client.post(url, {"name": "IT", "description": "", "members": [boss.pk, member.pk]})
     assert response.status_code == 302 and set(group.members.all()) == {boss, member}
+
+
+@pytest.mark.parametrize("value", ["²", "١", "9" * 40])
+def test_group_filter_ignores_values_that_are_not_a_group_id(admin_client, value):
+    response = admin_client.get(reverse("admin:directory_user_changelist"), {"group": value})
+    assert response.status_code == 200
