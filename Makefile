@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install test demo lint format migrate
+.PHONY: install test demo lint format migrate system-packages-test system-packages-demo
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,13 +15,19 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
-test: install
+system-packages-test:
+	bash scripts/system-packages.sh test
+
+system-packages-demo:
+	bash scripts/system-packages.sh demo
+
+test: install system-packages-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
-demo: install
+demo: install system-packages-demo
 	$(BIN)/python scripts/demo.py
 
 lint: install
