@@ -16,6 +16,8 @@ if ! command -v apt-get >/dev/null 2>&1; then
 fi
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "Installing Debian packages the $purpose needs (xmlsec1 for SAML signature checks, chromium for browser tests): ${wanted[*]}"
+why="xmlsec1 checks SAML signatures"
+[ "$purpose" = test ] && why="$why, chromium runs the browser tests"
+echo "Installing Debian packages the $purpose needs ($why): ${wanted[*]}"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${wanted[@]}" >/dev/null
