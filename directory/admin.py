@@ -12,7 +12,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import ngettext
 
-from insights.admin import RecentEventsMixin
+from core.tenancy import TenantScopedAdmin, organization_of, scope
+from insights.recent_events import RecentEventsMixin
 
 from . import (
     organization_admin,  # noqa: F401 - registers the admins of organizations and roles
@@ -23,7 +24,6 @@ from .matrix_admin import MatrixAdminMixin
 from .models import Organization, User, UserGroup, UserState
 from .permissions import permission_check, permitted
 from .roles import ROLE_ACTIONS
-from .tenancy import TenantScopedAdmin, organization_of, scope
 from .user_import import COLUMNS, users_import_csv
 
 admin.site.site_header = "Lanyard administration"
@@ -161,7 +161,7 @@ class UserAdmin(MatrixAdminMixin, RecentEventsMixin, TenantScopedAdmin):
                 **data,
             )
         if request.user.is_superuser and "is_superuser" in form.changed_data:
-            User.objects.filter(pk=user.pk).update(is_superuser=form.cleaned_data["is_superuser"])
+            services.user_superuser_set(user=user, is_superuser=form.cleaned_data["is_superuser"], actor=request.user)
         if form.cleaned_data.get("new_password"):
             services.user_set_password(user=user, password=form.cleaned_data["new_password"], actor=request.user)
         user.refresh_from_db()

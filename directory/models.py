@@ -32,6 +32,8 @@ def text_fields_check(instance: models.Model) -> None:
 class Organization(models.Model):
     """A tenant: a company with its own users, groups and applications."""
 
+    tenant_path = "pk"  # how core.tenancy reaches a row's organization: here, the row itself
+
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=64, unique=True, help_text="Short unique name, used in URLs.")
     require_mfa = models.BooleanField(

@@ -10,11 +10,12 @@ from django.contrib.auth.models import Group
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 
+from core.tenancy import TenantScopedAdmin
+
 from . import services
 from .errors import error_sentence
 from .models import Organization
 from .permissions import Refused, permission_check, permitted
-from .tenancy import TenantScopedAdmin
 
 
 @admin.register(Organization)
@@ -55,7 +56,10 @@ class OrganizationAdmin(TenantScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            super().save_model(request, obj, form, change)
+            created = services.organization_create(
+                name=obj.name, slug=obj.slug, require_mfa=obj.require_mfa, actor=request.user
+            )
+            obj.__dict__.update(created.__dict__)
             return
         data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.ORGANIZATION_SETTINGS}
         services.organization_update(organization=obj, actor=request.user, data=data)

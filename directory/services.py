@@ -16,7 +16,7 @@ from insights.services import record
 
 from . import signals
 from .models import Organization, User, UserGroup, UserState
-from .permissions import permission_check, rank_forget, role_grant_check
+from .permissions import Refused, permission_check, rank_forget, role_grant_check
 
 # Directory attributes an admin (or an import) may set on a user.
 USER_ATTRIBUTES = (
@@ -36,6 +36,7 @@ USER_ATTRIBUTES = (
 
 # Organization settings a tenant's Administrators may change.
 ORGANIZATION_SETTINGS = ("name", "require_mfa")
+ORGANIZATION_CREATED = ("name", "slug", "require_mfa")  # what the organization_create event shows
 
 
 def _record(event_type: str, *, organization, resource, actor=None, success=True, message="", changes=None):
@@ -54,6 +55,40 @@ def _record(event_type: str, *, organization, resource, actor=None, success=True
 def _fresh(user: User) -> User:
     """The user as stored: the matrix judges the target's stored role, never an instance a form has changed."""
     return User.objects.select_related("organization").get(pk=user.pk)
+
+
+def _operator_check(*, actor: User | None, what: str, event_type: str, organization, resource) -> None:
+    """Platform-level changes are for operators (superusers) only; a refusal is recorded and said."""
+    if actor is None or actor.is_superuser:
+        return
+    message = f"Only a platform operator can {what}; ask one to do it."
+    _record(event_type, organization=organization, resource=resource, actor=actor, success=False, message=message)
+    raise Refused(message)
+
+
+def organization_create(*, name: str, slug: str, require_mfa: bool = False, actor: User | None = None) -> Organization:
+    """Add a tenant: platform operators only."""
+    _operator_check(
+        actor=actor,
+        what="add an organization",
+        event_type="organization_create",
+        organization=None,
+        resource={"type": "organization", "id": "", "name": name},
+    )
+    organization = Organization(name=name, slug=slug, require_mfa=require_mfa)
+    organization.full_clean()
+    with transaction.atomic():
+        organization.save()
+        _record(
+            "organization_create",
+            organization=organization,
+            resource=organization,
+            actor=actor,
+            changes=[
+                {"field": f, "from": None, "to": getattr(organization, f)} for f in ("name", "slug", "require_mfa")
+            ],
+        )
+    return organization
 
 
 def organization_update(*, organization: Organization, actor: User | None = None, data: dict) -> Organization:
@@ -405,3 +440,29 @@ def user_roles_set(*, user: User, roles: Iterable, actor: User | None = None) ->
             ],
         )
     rank_forget(user)
+
+
+def user_superuser_set(*, user: User, is_superuser: bool, actor: User | None = None) -> User:
+    """Make a user a platform operator (superuser) or not: operators only."""
+    stored = _fresh(user)
+    _operator_check(
+        actor=actor,
+        what="change who is a platform operator",
+        event_type="user_superuser_update",
+        organization=stored.organization,
+        resource=stored,
+    )
+    if stored.is_superuser == is_superuser:
+        return stored
+    with transaction.atomic():
+        User.objects.filter(pk=stored.pk).update(is_superuser=is_superuser)
+        _record(
+            "user_superuser_update",
+            organization=stored.organization,
+            resource=stored,
+            actor=actor,
+            changes=[{"field": "is_superuser", "from": stored.is_superuser, "to": is_superuser}],
+        )
+    rank_forget(user)
+    stored.is_superuser = is_superuser
+    return stored

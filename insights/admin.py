@@ -21,14 +21,13 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
-# Tenant scoping has one home (directory.tenancy); the admin is the one place insights uses it.
-from directory.tenancy import TenantScopedAdmin, organization_of, tenant_path_of
+# Tenant scoping has one home (core.tenancy); the admin is the one place insights uses it.
+from core.tenancy import TenantScopedAdmin, organization_of
 
 from . import services
-from .authentication import VIEW_PERMISSION
-from .models import DEFAULT_RETENTION_DAYS, EVENT_TYPES, ApiKey, Event, RetentionPolicy, WebhookTarget
-from .selectors import events_for_resource
-from .webhooks import SIGNATURE_HEADER, webhook_create, webhook_url_check
+from .models import DEFAULT_RETENTION_DAYS, ApiKey, Event, RetentionPolicy, WebhookTarget
+from .registry import event_types
+from .webhooks import SIGNATURE_HEADER, webhook_active_set, webhook_create, webhook_url_check
 
 COUNT_CAP = 1_000  # ten pages; deeper than that, narrow the filters or export
 EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -43,13 +42,13 @@ class CappedCountPaginator(Paginator):
 
 
 class EventTypeFilter(admin.SimpleListFilter):
-    """Filter by event type from the fixed list of types Lanyard records."""
+    """Filter by event type from the types the apps declare (insights/registry.py), not a scan of the table."""
 
     title = "event type"
     parameter_name = "event_type"
 
     def lookups(self, request, model_admin):
-        return [(name, name) for name in EVENT_TYPES]
+        return [(name, name) for name in event_types()]
 
     def queryset(self, request, queryset):
         return queryset.filter(event_type=self.value()) if self.value() else queryset
@@ -187,96 +186,6 @@ class EventAdmin(TenantScopedAdmin):
         return False
 
 
-class RecentEventsMixin:
-    """ModelAdmin mixin: a read-only "Recent events" section on an object's change page.
-
-    Put it before the admin base class (`class UserAdmin(RecentEventsMixin, TenantScopedAdmin)`).
-    The resource type is the one `record()` writes: the model's `event_resource_type`, else its
-    model name; set `recent_events_resource_type` to override it.
-    """
-
-    recent_events_limit = 20
-    recent_events_resource_type: str | None = None
-
-    def recent_events_resource_type_of(self, obj) -> str:
-        """The resource_type events about this object carry."""
-        return self.recent_events_resource_type or getattr(obj, "event_resource_type", obj._meta.model_name)
-
-    def recent_events_organization_id(self, obj) -> int | None:
-        """The organization of the object, following the model's tenant path when it is a relation."""
-        path = tenant_path_of(type(obj)) or "organization"
-        if path == "pk":
-            return obj.pk
-        target = obj
-        for part in path.split("__")[:-1]:
-            target = getattr(target, part, None)
-        return getattr(target, f"{path.split('__')[-1]}_id", None) if target is not None else None
-
-    @admin.display(description="Recent events")
-    def recent_events(self, obj):
-        """The latest events about this object, linking to each and to the full filtered list."""
-        if obj is None or obj.pk is None:
-            return "—"
-        resource_type = self.recent_events_resource_type_of(obj)
-        events = events_for_resource(
-            organization_id=self.recent_events_organization_id(obj),
-            resource_type=resource_type,
-            resource_id=obj.pk,
-            limit=self.recent_events_limit,
-        )
-        if not events:
-            return "No events yet."
-        rows = format_html_join(
-            "",
-            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
-            (
-                (
-                    reverse("admin:insights_event_change", args=[event.pk]),
-                    timezone.localtime(event.timestamp).strftime("%Y-%m-%d %H:%M:%S"),
-                    event.event_type,
-                    "ok" if event.success else "failed",
-                    event.initiator_email or event.initiator_type,
-                    event.message,
-                )
-                for event in events
-            ),
-        )
-        more = (
-            reverse("admin:insights_event_changelist")
-            + "?"
-            + urlencode({"resource_type": resource_type, "resource_id": obj.pk})
-        )
-        return format_html(
-            "<table><thead><tr><th>When</th><th>Event</th><th>Outcome</th><th>By</th><th>Message</th></tr></thead>"
-            '<tbody>{}</tbody></table><p><a href="{}">All events of this {}</a></p>',
-            rows,
-            more,
-            resource_type,
-        )
-
-    def _shows_recent_events(self, request, obj) -> bool:
-        return obj is not None and request.user.has_perm(VIEW_PERMISSION)
-
-    def recent_events_fieldsets(self, request, obj) -> list:
-        """The "Recent events" fieldset, for admins that build their fieldsets themselves."""
-        return [("Recent events", {"fields": ("recent_events",)})] if self._shows_recent_events(request, obj) else []
-
-    def recent_events_readonly(self, request, obj) -> list:
-        """The read-only field the section needs, for admins that list their read-only fields themselves."""
-        return ["recent_events"] if self._shows_recent_events(request, obj) else []
-
-    def get_readonly_fields(self, request, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
-        return readonly + [f for f in self.recent_events_readonly(request, obj) if f not in readonly]
-
-    def get_fields(self, request, obj=None):
-        # the section has a fieldset of its own; keep it out of the default one
-        return [f for f in super().get_fields(request, obj) if f != "recent_events"]
-
-    def get_fieldsets(self, request, obj=None):
-        return list(super().get_fieldsets(request, obj)) + self.recent_events_fieldsets(request, obj)
-
-
 def shown_once(model_admin, request, obj, *, secret: str, intro: str, usage: str) -> TemplateResponse:
     """The page that shows a new secret once, right after it was created; never cached."""
     opts = model_admin.model._meta
@@ -313,9 +222,13 @@ class ApiKeyAdmin(TenantScopedAdmin):
     def status(self, obj):
         return "active" if obj.is_active else f"revoked {timezone.localtime(obj.revoked_at):%Y-%m-%d %H:%M}"
 
+    def get_readonly_fields(self, request, obj=None):
+        # a key stays in the organization it was made for; only its name changes
+        return self.readonly_fields if obj is None else ("organization", *self.readonly_fields)
+
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            services.api_key_rename(api_key=obj, name=form.cleaned_data["name"], actor=request.user)
             return
         organization = organization_of(request) or obj.organization
         api_key, raw_key = services.api_key_create(organization=organization, name=obj.name, actor=request.user)
@@ -384,8 +297,9 @@ class WebhookTargetAdmin(TenantScopedAdmin):
         return fields if request.user.is_superuser else [f for f in fields if f != "organization"]
 
     def get_readonly_fields(self, request, obj=None):
-        # the URL is fixed once created: the signing key is tied to the target, so a new URL is a new target
-        return self.readonly_fields if obj is None else ("url", *self.readonly_fields)
+        # the URL and organization are fixed once created: the signing key is tied to the target, so a new
+        # URL is a new target; switching it on or off is the one change (webhook_active_set)
+        return self.readonly_fields if obj is None else ("organization", "url", *self.readonly_fields)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "url":
@@ -411,9 +325,8 @@ class WebhookTargetAdmin(TenantScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            if "active" in form.changed_data and obj.active:
-                obj.consecutive_failures = 0
-            super().save_model(request, obj, form, change)
+            if "active" in form.changed_data:
+                webhook_active_set(target=obj, active=form.cleaned_data["active"], actor=request.user)
             return
         organization = organization_of(request) or obj.organization
         target, key = webhook_create(organization=organization, url=obj.url, actor=request.user)

@@ -8,3 +8,9 @@ class InsightsConfig(AppConfig):
 
     name = "insights"
     verbose_name = "Insights"
+
+    def ready(self) -> None:
+        from .events import EVENT_TYPES
+        from .registry import event_types_register
+
+        event_types_register(app_label=self.label, types=EVENT_TYPES)

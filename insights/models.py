@@ -18,54 +18,6 @@ class Service(models.TextChoices):
     PORTAL = "portal", "Portal"
 
 
-# Event types Lanyard's features record (DESIGN.md). The admin offers these as a fixed filter
-# list instead of asking the database for the distinct types of a large table; the API accepts any
-# type, so a feature that adds one is queryable before it is listed here.
-EVENT_TYPES = (
-    "user_create",
-    "user_update",
-    "user_delete",
-    "user_activate",
-    "user_suspend",
-    "user_reactivate",
-    "user_password_set",
-    "user_roles_update",
-    "user_import",
-    "group_create",
-    "group_update",
-    "group_delete",
-    "group_member_add",
-    "group_member_remove",
-    "application_create",
-    "application_update",
-    "application_delete",
-    "application_group_bind",
-    "application_group_unbind",
-    "sso_auth",
-    "portal_login",
-    "portal_logout",
-    "user_create_provision",
-    "user_update_provision",
-    "user_deprovision",
-    "user_delete_provision",
-    "user_lookup_provision",
-    "group_create_provision",
-    "group_update_provision",
-    "group_delete_provision",
-    "idm_integration_activate",
-    "idm_integration_update",
-    "idm_integration_reauth",
-    "idm_integration_delete",
-    "insights_api_key_create",
-    "insights_api_key_revoke",
-    "insights_retention_update",
-    "insights_retention_prune",
-    "insights_webhook_create",
-    "insights_webhook_disable",
-    "outbound_failure",
-)
-
-
 class Event(models.Model):
     """An audit event. Initiator and resource are snapshots, so deleting either orphans nothing."""
 

@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from . import registry
 from .models import Event, Service
 from .text import text_is_storable
 
@@ -165,6 +166,13 @@ def event_query_parse(*, params) -> EventQuery:
         raise QueryError("event_type", "event_type values are at most 64 characters long.")
     if len(event_types) > 50:
         raise QueryError("event_type", "Give at most 50 event_type values.")
+    declared = registry.event_types()
+    undeclared = [t for t in event_types if t not in declared]
+    if undeclared:
+        raise QueryError(
+            "event_type",
+            f"{undeclared[0]} is not a Lanyard event type; GET /api/insights/event-types lists them.",
+        )
     success = None
     if params.get("success"):
         flag = params["success"].strip().lower()

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from .context import current
 from .models import DEFAULT_RETENTION_DAYS, ApiKey, Event, RetentionPolicy, Service
+from .registry import event_type_check
 from .text import json_storable, text_storable
 
 # Field names whose values never reach the log, whatever the caller passes.
@@ -83,6 +84,7 @@ def record(
     changes: Iterable[dict] | None = None,
 ) -> Event:
     """Write one audit event; initiator, client and correlation id default to the bound context."""
+    event_type_check(event_type)
     ctx = current()
     if initiator is not None:
         initiator_type, initiator_id, initiator_email = (
@@ -188,6 +190,28 @@ def api_key_revoke(*, api_key: ApiKey, actor=None) -> bool:
             message=f"API key “{api_key.name}” revoked",
         )
     return bool(updated)
+
+
+@transaction.atomic
+def api_key_rename(*, api_key: ApiKey, name: str, actor=None) -> ApiKey:
+    """Give a key a new name (what it is for); the key itself does not change."""
+    name = (name or "").strip()[:100]
+    if not name:
+        raise ValidationError({"name": "Give the key a name that says what it is for."})
+    old = ApiKey.objects.select_for_update().values_list("name", flat=True).get(pk=api_key.pk)
+    api_key.name = name
+    if name != old:
+        ApiKey.objects.filter(pk=api_key.pk).update(name=name)
+        record(
+            event_type="insights_api_key_update",
+            service=Service.ADMIN,
+            organization=api_key.organization,
+            resource={"type": "api_key", "id": api_key.pk, "name": str(api_key)},
+            actor=actor,
+            message=f"API key “{old}” renamed to “{name}”",
+            changes=[{"field": "name", "from": old, "to": name}],
+        )
+    return api_key
 
 
 def api_key_authenticate(*, raw_key: str) -> ApiKey | None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from django.http import JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
-from . import selectors
+from . import registry, selectors
 from .authentication import ApiAuthError, api_caller
 from .selectors import EVENT_FIELDS, Cursor, QueryError
 
@@ -113,3 +113,20 @@ def events_export(request, caller, query):
     response["Content-Disposition"] = f'attachment; filename="events.{export_format}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_GET
+def event_types_list(request):
+    """GET /api/insights/event-types: every type Lanyard records, with the app that declares it and what it means."""
+    try:
+        api_caller(request)
+    except ApiAuthError as exc:
+        return _error(exc.status, exc.message)
+    return JsonResponse(
+        {
+            "event_types": [
+                {"event_type": name, "app": registry.event_type_owner(name), "description": description}
+                for name, description in registry.event_types().items()
+            ]
+        }
+    )

@@ -91,6 +91,26 @@ def webhook_create(*, organization, url: str, actor=None) -> tuple[WebhookTarget
     return target, webhook_signing_key(target=target)
 
 
+@transaction.atomic
+def webhook_active_set(*, target: WebhookTarget, active: bool, actor=None) -> WebhookTarget:
+    """Switch streaming to a target on or off; switching on forgets past failures."""
+    stored = WebhookTarget.objects.select_for_update().get(pk=target.pk)
+    if stored.active != active:
+        fields = {"active": active, **({"consecutive_failures": 0} if active else {})}
+        WebhookTarget.objects.filter(pk=stored.pk).update(**fields)
+        record(
+            event_type="insights_webhook_enable" if active else "insights_webhook_disable",
+            service=Service.ADMIN,
+            organization=stored.organization,
+            resource={"type": "event_webhook", "id": stored.pk, "name": stored.url},
+            actor=actor,
+            message=f"Streaming to {stored.url} switched {'on' if active else 'off'}.",
+            changes=[{"field": "active", "from": stored.active, "to": active}],
+        )
+    target.refresh_from_db()
+    return target
+
+
 def _post(url: str, body: bytes, signature: str) -> None:
     """POST one batch through the outbound guard; any answer but 2xx is a WebhookError."""
     try:

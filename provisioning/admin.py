@@ -10,9 +10,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core.tenancy import TenantScopedAdmin, scope
 from directory.errors import error_sentence
-from directory.tenancy import TenantScopedAdmin, scope
-from insights.admin import RecentEventsMixin
+from insights.recent_events import RecentEventsMixin
 
 from . import services
 from .models import Integration, IntegrationStatus, ProvisionedAccount

@@ -10,4 +10,9 @@ class ProvisioningConfig(AppConfig):
     verbose_name = "Provisioning"
 
     def ready(self) -> None:
+        from insights.registry import event_types_register
+
         from . import signals  # noqa: F401 - connects the receivers
+        from .events import EVENT_TYPES
+
+        event_types_register(app_label=self.label, types=EVENT_TYPES)

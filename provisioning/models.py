@@ -4,8 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from core.encryption import EncryptedTextField
 from core.url_policy import url_check
-from directory.encryption import EncryptedTextField
 from directory.models import User
 from ssoapps.models import Application
 

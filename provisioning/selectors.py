@@ -1,11 +1,10 @@
-"""Reads for provisioning: who is in an app's scope, what an account should look like, events of a user."""
+"""Reads for provisioning: who is in an app's scope and what an account should look like."""
 
 from django.db.models import QuerySet
 
 from directory.models import User, UserState
-from insights.models import Event, Service
 
-from .models import Integration, IntegrationStatus, ProvisionedAccount
+from .models import Integration, IntegrationStatus
 
 # Integrations that hear directory changes (an inactive one syncs everyone when activated).
 LISTENING = (IntegrationStatus.ACTIVE, IntegrationStatus.FAILING, IntegrationStatus.QUARANTINED)
@@ -71,15 +70,3 @@ def remote_payload(*, integration: Integration, remote: dict) -> dict:
         payload[path] = value
     payload.setdefault("active", bool(remote.get("active", True)))
     return payload
-
-
-def provisioning_events_for_user(*, user: User, limit: int = 50) -> QuerySet[Event]:
-    """The SCIM provisioning events about this user, newest first (for the user's admin page)."""
-    return Event.objects.filter(
-        organization_id=user.organization_id, service=Service.SCIM, resource_type="user", resource_id=str(user.pk)
-    ).order_by("-timestamp")[:limit]
-
-
-def accounts_of_integration(*, integration: Integration) -> QuerySet[ProvisionedAccount]:
-    """An integration's accounts, for its admin page."""
-    return integration.accounts.select_related("user").order_by("pk")

@@ -9,8 +9,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from directory.tenancy import TenantScopedAdmin
-from insights.admin import RecentEventsMixin
+from core.tenancy import TenantScopedAdmin
+from insights.recent_events import RecentEventsMixin
 
 from . import selectors, services
 from .catalog import catalog, catalog_entry, catalog_search

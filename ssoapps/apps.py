@@ -8,3 +8,10 @@ class SsoappsConfig(AppConfig):
 
     name = "ssoapps"
     verbose_name = "SSO applications"
+
+    def ready(self) -> None:
+        from insights.registry import event_types_register
+
+        from .events import EVENT_TYPES
+
+        event_types_register(app_label=self.label, types=EVENT_TYPES)

@@ -6,8 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
 
+from core.encryption import EncryptedTextField
 from core.url_policy import url_check
-from directory.encryption import EncryptedTextField
 from directory.models import TenantOwned, UserGroup
 
 from .catalog import PLACEHOLDER, CatalogEntry, catalog, catalog_entry

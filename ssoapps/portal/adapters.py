@@ -7,7 +7,7 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 
-from directory import encryption
+from core import encryption
 from insights.middleware import client_ip_from
 
 from . import services

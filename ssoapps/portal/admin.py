@@ -8,9 +8,9 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.contrib import admin
 
+from core.tenancy import TenantScopedAdmin
 from directory.matrix_admin import MatrixAdminMixin
 from directory.permissions import permitted
-from directory.tenancy import TenantScopedAdmin
 
 from . import services
 
@@ -20,7 +20,7 @@ if admin.site.is_registered(EmailAddress):
 if admin.site.is_registered(Authenticator):
     admin.site.unregister(Authenticator)
 
-# How directory.tenancy finds the organization of an authenticator.
+# How core.tenancy finds the organization of an authenticator.
 Authenticator.tenant_path = "user__organization"
 
 

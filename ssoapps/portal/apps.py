@@ -11,9 +11,12 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self) -> None:
-        from directory.encryption import rotation_register
+        from core.encryption import rotation_register
+        from insights.registry import event_types_register
 
         from . import receivers  # noqa: F401  (connects the signal receivers)
+        from .events import EVENT_TYPES
         from .mfa_secrets import mfa_secrets_rotate
 
         rotation_register(mfa_secrets_rotate)
+        event_types_register(app_label=self.label, types=EVENT_TYPES)

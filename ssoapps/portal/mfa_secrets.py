@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import QuerySet
 
-from directory import encryption
+from core import encryption
 
 SECRET_TYPES = ("totp", "recovery_codes")
 

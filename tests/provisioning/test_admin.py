@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from directory.models import User
 from insights.models import Event
-from provisioning import selectors, services
+from provisioning import services
 from provisioning.models import Integration, IntegrationStatus
 from tests.factories import UserFactory
 from tests.provisioning.conftest import TOKEN
@@ -133,16 +133,3 @@ def test_importing_more_than_100_runs_as_a_job_and_emails_the_admin(
     assert User.objects.filter(organization=org, email__startswith="bulk").count() == 101
     assert len(mailoutbox) == 1 and mailoutbox[0].to == [tenant_admin.email]
     assert "101 imported" in mailoutbox[0].body
-
-
-def test_a_users_provisioning_events_are_listed_for_their_page(org, application, group, integration, run_jobs):
-    from directory import services as directory
-    from ssoapps import services as ssoapps
-
-    services.integration_activate(integration=integration)
-    ssoapps.application_groups_bind(application=application, groups=[group])
-    user = UserFactory(organization=org, email="events@org-a.test")
-    directory.group_members_add(group=group, users=[user])
-    run_jobs()
-    events = list(selectors.provisioning_events_for_user(user=user))
-    assert [e.event_type for e in events] == ["user_create_provision"]

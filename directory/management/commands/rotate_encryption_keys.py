@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from directory.encryption import encrypted_fields, registered_rotations, rotate
+from core.encryption import encrypted_fields, registered_rotations, rotate
 
 
 class Command(BaseCommand):

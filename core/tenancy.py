@@ -6,12 +6,14 @@ Every tenant-facing ModelAdmin inherits `TenantScopedAdmin`. For a tenant admin 
   autocomplete (Django's autocomplete view asks the target model's admin for its queryset),
 - never shows `organization` as a choice and sets it from the signed-in admin on save.
 Superusers (platform operators) see everything and choose the organization.
+
+It lives in core, which imports no Lanyard app, so every app's admin (the event log's too) can use it
+without an import loop: a model says how to reach its organization with a `tenant_path` attribute
+("pk" on Organization itself), else its `organization` field is used.
 """
 
 from django.contrib import admin
 from django.db.models import Model, QuerySet
-
-from .models import Organization, User
 
 
 def tenant_path_of(model: type[Model]) -> str | None:
@@ -19,13 +21,11 @@ def tenant_path_of(model: type[Model]) -> str | None:
     path = getattr(model, "tenant_path", None)
     if path is not None:
         return path
-    if model is Organization:
-        return "pk"
     field_names = {f.name for f in model._meta.get_fields()}
     return "organization" if "organization" in field_names else None
 
 
-def organization_of(request) -> Organization | None:
+def organization_of(request) -> Model | None:
     """The organization whose admin this request is working in (None for operators)."""
     user = request.user
     return None if user.is_superuser else user.organization
@@ -53,7 +53,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "organization" and not request.user.is_superuser:
-            kwargs["queryset"] = Organization.objects.filter(pk=request.user.organization_id)
+            kwargs["queryset"] = db_field.remote_field.model._default_manager.filter(pk=request.user.organization_id)
         elif "queryset" not in kwargs:
             kwargs["queryset"] = scope(db_field.remote_field.model._default_manager.all(), request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -109,8 +109,3 @@ class TenantScopedAdmin(admin.ModelAdmin):
         if not request.user.is_superuser and hasattr(obj, "organization_id"):
             obj.organization_id = request.user.organization_id
         super().save_model(request, obj, form, change)
-
-
-def is_tenant_admin(user: User) -> bool:
-    """A staff member of an organization (not a platform operator)."""
-    return user.is_active and user.is_staff and not user.is_superuser and user.organization_id is not None
