@@ -6,7 +6,7 @@ from directory import services as directory_services
 from ssoapps.idp.flow import sso_flow
 from ssoapps.idp.lookup import sso_application_get
 from ssoapps.models import KeyState, ParkedRequest, SigningKey
-from ssoapps.portal.selectors import applications_in_portal
+from ssoapps.portal.selectors import application_visible_to, applications_in_portal
 from ssoapps.saml import errors
 from ssoapps.selectors import application_access_allowed, applications_for_user
 from tests.factories import UserFactory, UserGroupFactory
@@ -70,6 +70,7 @@ def test_one_access_rule_for_portal_tiles_and_the_idp(org, other_org, applicatio
         assert application_access_allowed(user=user, application=application) is allowed, user.email
         assert applications_for_user(user=user).filter(pk=application.pk).exists() is allowed, user.email
         assert applications_in_portal(user=user).filter(pk=application.pk).exists() is allowed, user.email
+        assert bool(application_visible_to(user=user, application=application)) is allowed, user.email  # launch
 
 
 def test_the_lookups_authorization_is_trusted_only_for_the_user_it_was_made_for(application, member, org):
