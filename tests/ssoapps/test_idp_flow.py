@@ -1,6 +1,8 @@
 """The IdP flow's decisions, called directly (no HTTP): login or park, issue, refuse; and the one access rule."""
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from directory import services as directory_services
 from ssoapps.idp.flow import sso_flow
@@ -79,3 +81,12 @@ def test_the_lookups_authorization_is_trusted_only_for_the_user_it_was_made_for(
     assert looked_up.user_authorized is True
     assert application_access_allowed(user=member, application=looked_up) is True
     assert application_access_allowed(user=outsider, application=looked_up) is False
+
+
+def test_a_launch_stays_at_four_queries(client, member, application):
+    """User, application (with key version and authorization), group names, the event: nothing more."""
+    client.force_login(member)
+    client.get(f"/saml2/{application.idp_slug}")  # the first launch loads the key and compiles the lookup
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/saml2/{application.idp_slug}").status_code == 200
+    assert len(queries) == 4, [q["sql"][:80] for q in queries.captured_queries]
