@@ -48,7 +48,7 @@ def sso_flow(
     *,
     slug: str,
     user: User,
-    session_user_id,
+    session_user_id: str | int | None,
     method: str,
     query_string: str,
     form: dict,
@@ -92,7 +92,7 @@ def sso_flow(
         return FlowOutcome(application, refusal=refusal)
 
 
-def _signed_in_user(user: User, session_user_id) -> User | None:
+def _signed_in_user(user: User, session_user_id: str | int | None) -> User | None:
     """The signed-in user; a session whose user is suspended still names them, so they are refused, not re-asked."""
     if user.is_authenticated:
         return user
