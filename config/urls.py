@@ -28,7 +28,7 @@ urlpatterns = [
     path("accounts/", include("ssoapps.portal.allauth_urls")),
     path("admin/rq/", include((rq_dashboard_patterns(), "django_rq"))),
     path("admin/", admin.site.urls),
-    path("saml2/", include("ssoapps.saml.urls")),
+    path("saml2/", include("ssoapps.idp.urls")),
     path("api/insights/", include("insights.urls")),
     path("", include("ssoapps.portal.urls")),
 ]

@@ -73,9 +73,3 @@ def keypair_check(*, private_key: str, certificate: str) -> KeyPair:
     return KeyPair(
         private_key=private_pem, certificate=certificate.strip() + "\n", fingerprint=fingerprint, not_after=not_after
     )
-
-
-def certificate_body(certificate_pem: str) -> str:
-    """The base64 body of a PEM certificate, as it goes into <ds:X509Certificate>."""
-    lines = [line.strip() for line in certificate_pem.strip().splitlines()]
-    return "".join(line for line in lines if line and not line.startswith("-----"))

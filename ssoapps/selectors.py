@@ -1,7 +1,7 @@
 """Reads about SSO applications."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 
 from core.url_policy import url_check
@@ -11,24 +11,35 @@ from .models import Application, KeyState, SigningKey
 from .saml.metadata import idp_metadata_build
 
 
+def application_access_exists(*, user_id: int) -> Exists:
+    """A group of this user is authorized for the application at OuterRef("pk"): the group half of the access rule."""
+    bindings = Application.authorized_groups.through.objects.filter(
+        application=OuterRef("pk"), usergroup__members=user_id
+    )
+    return Exists(bindings)
+
+
 def applications_for_user(*, user: User) -> QuerySet[Application]:
-    """Applications this user may use: authorized through one of their groups (default deny)."""
+    """Applications this user may use: an active user of their organization, authorized through a group (default deny).
+
+    This is the one home of the rule "may this user use this app": the portal's tiles and launch, and the IdP's
+    check before it issues an assertion (through application_access_allowed), all ask here.
+    """
     if user.organization_id is None or not user.is_active:
         return Application.objects.none()
-    return (
-        Application.objects.filter(organization_id=user.organization_id, authorized_groups__members=user)
-        .distinct()
-        .order_by("label")
-    )
+    return Application.objects.filter(
+        application_access_exists(user_id=user.pk), organization_id=user.organization_id
+    ).order_by("label")
 
 
-def user_is_authorized(*, user: User, application: Application) -> bool:
-    """Whether this user may sign in to this application."""
-    return (
-        user.is_active
-        and user.organization_id == application.organization_id
-        and application.authorized_groups.filter(members=user).exists()
-    )
+def application_access_allowed(*, user: User, application: Application) -> bool:
+    """Whether this user may use this application (the rule of applications_for_user, for one application)."""
+    if not user.is_active or user.organization_id is None or user.organization_id != application.organization_id:
+        return False
+    # The IdP's one-query lookup may already have brought the group half for this user (see idp/lookup.py).
+    if getattr(application, "user_authorized_for", None) == user.pk:
+        return bool(application.user_authorized)
+    return applications_for_user(user=user).filter(pk=application.pk).exists()
 
 
 def application_by_slug(*, slug: str) -> Application | None:

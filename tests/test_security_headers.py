@@ -204,7 +204,7 @@ def test_a_planted_acs_url_gets_no_form_and_no_wider_policy(signed_in, member_ap
 
 @pytest.mark.parametrize("acs_url", ["javascript:alert(1)//", "https://a.example;script-src 'unsafe-inline'/x"])
 def test_form_action_source_of_an_unusual_url_is_none(acs_url):
-    from ssoapps.saml.views import _form_action_source
+    from ssoapps.idp.views import _form_action_source
 
     assert _form_action_source(acs_url) == "'none'"
 

@@ -34,8 +34,12 @@ def applications_in_portal(*, user: User, search: str = "") -> QuerySet[Applicat
 
 
 def application_visible_to(*, user: User, application: Application) -> bool:
-    """Whether this app has a tile for this user (authorized and shown in the portal)."""
-    return applications_in_portal(user=user).filter(pk=application.pk).exists()
+    """Whether this app has a tile for this user: shown in the portal, switched on, and the user may use it."""
+    return (
+        application.show_in_portal
+        and application.sso_active
+        and sso_selectors.application_access_allowed(user=user, application=application)
+    )
 
 
 def application_launch_url(*, application: Application) -> str:

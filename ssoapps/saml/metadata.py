@@ -4,11 +4,16 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from ..keys import certificate_body
 from . import xml
 from .constants import BINDING_POST, BINDING_REDIRECT, NS_DS, NS_MD
 
 _NSMAP = {"md": NS_MD, "ds": NS_DS}
+
+
+def certificate_body(certificate_pem: str) -> str:
+    """The base64 body of a PEM certificate, as it goes into <ds:X509Certificate>."""
+    lines = [line.strip() for line in certificate_pem.strip().splitlines()]
+    return "".join(line for line in lines if line and not line.startswith("-----"))
 
 
 def idp_metadata_build(*, entity_id: str, sso_url: str, certificates: list[str], nameid_formats: list[str]) -> bytes:

@@ -9,30 +9,15 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import get_template
-from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from .. import selectors, sso
-from .errors import SamlRefusal
+from .. import selectors
+from .flow import FlowOutcome, sso_flow
 
 # A host name or IP address, nothing that could end a CSP source expression or start another one.
 _CSP_HOST = re.compile(r"[a-z0-9.-]+|[0-9a-f:.]+")
-
-
-def _refuse(request, refusal: SamlRefusal, *, application, user, slug: str) -> HttpResponse:
-    sso.sso_refusal_record(refusal=refusal, application=application, user=user, slug=slug)
-    context = {"message": refusal.message, "application": application, "reason": refusal.reason}
-    return render(request, "ssoapps/sso_error.html", context, status=refusal.status)
-
-
-def _signed_in_user(request):
-    """The signed-in user; a session whose user is suspended is refused rather than sent to log in again."""
-    if request.user.is_authenticated:
-        return request.user
-    suspended = sso.suspended_user(user_id=request.session.get(SESSION_KEY))
-    return suspended
 
 
 def _form_action_source(url: str) -> str:
@@ -49,10 +34,17 @@ def _form_action_source(url: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
-def _deliver(request, application, user, authn) -> HttpResponse:
-    issued = sso.sso_response_issue(application=application, user=user, authn=authn)
+def _answer(request, outcome: FlowOutcome) -> HttpResponse:
+    """The page for the flow's outcome: the error page, the login redirect, or the auto-submitting form."""
+    if outcome.refusal is not None:
+        refusal = outcome.refusal
+        context = {"message": refusal.message, "application": outcome.application, "reason": refusal.reason}
+        return render(request, "ssoapps/sso_error.html", context, status=refusal.status)
+    if outcome.issued is None:
+        return redirect_to_login(outcome.login_next)
+    issued = outcome.issued
     # rendered without a RequestContext: the page needs no context processors, and this is the hot path
-    page = get_template("ssoapps/saml_post.html").render({"issued": issued, "application": application})
+    page = get_template("ssoapps/saml_post.html").render({"issued": issued, "application": outcome.application})
     response = HttpResponse(page)
     response["Cache-Control"] = "no-store"
     # django-csp's per-response override (what its csp_replace decorator sets): this page's one form may post
@@ -63,60 +55,43 @@ def _deliver(request, application, user, authn) -> HttpResponse:
     return response
 
 
+def _session_user_id(request):
+    """The session's user id when the request is not authenticated (it may name a suspended user)."""
+    return None if request.user.is_authenticated else request.session.get(SESSION_KEY)
+
+
 @csrf_exempt  # SPs POST AuthnRequests cross-site; the request's own signature and checks stand in for CSRF
 @never_cache
 @require_http_methods(["GET", "POST"])
 def sso_endpoint(request, slug: str) -> HttpResponse:
     """The IdP URL: SP-initiated SSO when a SAMLRequest comes with it, else the IdP-initiated launch."""
-    application = user = None
-    try:
-        application = sso.sso_application_get(slug=slug, user=request.user)
-        params = request.POST if request.method == "POST" else request.GET
-        form = {k: params[k] for k in ("SAMLRequest", "RelayState") if k in params}
-        authn = None
-        if "SAMLRequest" in params:
-            authn = sso.sso_request_read(
-                application=application,
-                method=request.method,
-                query_string=request.META.get("QUERY_STRING", ""),
-                form=form,
-            )
-        user = _signed_in_user(request)
-        if user is None:
-            if authn is None:
-                return redirect_to_login(reverse("ssoapps_saml:sso", args=[slug]))
-            parked = sso.sso_request_park(
-                application=application,
-                method=request.method,
-                query_string=request.META.get("QUERY_STRING", ""),
-                form=form,
-            )
-            return redirect_to_login(reverse("ssoapps_saml:resume", args=[slug, parked.token]))
-        return _deliver(request, application, user, authn)
-    except SamlRefusal as refusal:
-        return _refuse(request, refusal, application=application, user=user, slug=slug)
+    params = request.POST if request.method == "POST" else request.GET
+    outcome = sso_flow(
+        slug=slug,
+        user=request.user,
+        session_user_id=_session_user_id(request),
+        method=request.method,
+        query_string=request.META.get("QUERY_STRING", ""),
+        form={k: params[k] for k in ("SAMLRequest", "RelayState") if k in params},
+    )
+    return _answer(request, outcome)
 
 
 @never_cache
 @require_GET
 def sso_resume(request, slug: str, token: str) -> HttpResponse:
     """Continue a request parked before login, without another click."""
-    application = user = None
-    try:
-        application = sso.sso_application_get(slug=slug, user=request.user)
-        parked = sso.sso_parked_take(application=application, token=token)
-        user = _signed_in_user(request)
-        if user is None:
-            return redirect_to_login(request.get_full_path())
-        try:
-            authn = sso.sso_request_read(
-                application=application, method=parked.method, query_string=parked.query_string, form=parked.form
-            )
-            return _deliver(request, application, user, authn)
-        finally:
-            parked.delete()
-    except SamlRefusal as refusal:
-        return _refuse(request, refusal, application=application, user=user, slug=slug)
+    outcome = sso_flow(
+        slug=slug,
+        user=request.user,
+        session_user_id=_session_user_id(request),
+        method=request.method,
+        query_string="",
+        form={},
+        resume_token=token,
+        resume_path=request.get_full_path(),
+    )
+    return _answer(request, outcome)
 
 
 @require_GET

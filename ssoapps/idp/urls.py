@@ -1,4 +1,4 @@
-"""IdP routes, mounted at /saml2/."""
+"""IdP routes, mounted at /saml2/ (URL names keep the namespace ssoapps_saml)."""
 
 from django.urls import path
 
