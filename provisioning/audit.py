@@ -5,7 +5,7 @@ from insights.models import Service
 from insights.services import outbound_failure_record, record
 
 from .models import Integration, ProvisionedAccount
-from .scim_client import Attempt
+from .scim_answers import Attempt
 
 
 def event_record(

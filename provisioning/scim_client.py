@@ -15,7 +15,6 @@ answers are never shown: only the words of a SCIM Error message are.
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,56 +26,16 @@ from scim2_models import Group, ScimProvider, ServiceProviderConfig, User
 from core.outbound import OutboundRefused, outbound_client, unreachable_sentence
 
 from .retry import RETRYABLE, RateLimiter, RetryPolicy
-from .scim_errors import (
-    PermanentError,
-    TransientError,
-    error_detail,
-    error_for,
-    strings,
-)
+from .scim_answers import Attempt, ScimResult, list_resources, total_results
+from .scim_errors import PermanentError, TransientError, error_detail, error_for
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 # The resources Lanyard sends: core User and Group (payloads go as dicts, unchecked, mapped by the catalog).
 _PROVIDER = ScimProvider(models=[User, Group])
 PAGE_SIZE = 500
 MAX_LISTED_USERS = 200_000  # a listing that goes on longer is an app misbehaving, not a directory
-
-
-@dataclass
-class ScimResult:
-    """One finished SCIM exchange: HTTP status and JSON body (None when empty)."""
-
-    status: int
-    body: Any
-
-
-@dataclass
-class Attempt:
-    """One HTTP attempt, reported to the caller's `on_attempt` (for audit events)."""
-
-    method: str
-    path: str
-    status: int | None
-    message: str
-    final: bool
-    detail: str = ""  # what really happened, for operators (never a body, never the token)
-
-
-def list_resources(body: Any) -> list[dict]:
-    """The resources of a SCIM ListResponse body; raises ValueError when the body is not one."""
-    if not isinstance(body, dict) or not isinstance(body.get("Resources", []), list):
-        raise ValueError("the answer is not a SCIM ListResponse")
-    if LIST_SCHEMA not in strings(body.get("schemas")) and _total(body) is None:
-        raise ValueError("the answer is JSON without the ListResponse schema or a totalResults count")
-    return [r for r in body.get("Resources") or [] if isinstance(r, dict) and isinstance(r.get("id"), str | int)]
-
-
-def _total(body: dict) -> int | None:
-    total = body.get("totalResults")
-    return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None
 
 
 class _CapturingClient(SyncSCIMClient):
@@ -248,7 +207,7 @@ class ScimClient:
                     "check the SCIM base URL.",
                     detail=f"GET /Users kept returning pages (totalResults {result.body.get('totalResults')!r}).",
                 )
-            total = _total(result.body)
+            total = total_results(result.body)
             start += len(result.body.get("Resources") or [])
             # an empty page, or only users already read (an app that ignores startIndex), ends the listing too
             if not new or (total is not None and start > total):
