@@ -267,6 +267,10 @@ class Reconciler:
         except RefusedError as exc:
             self._event(event, account, exc.message, success=False)
             raise
+        # read "from" before last_payload takes the new values
+        fields = [
+            {"field": p, "from": account.last_payload.get(p), "to": v} for p, v in changes.items() if p != "emails"
+        ]
         account.last_payload = {**account.last_payload, **payload}
         if event == "user_deprovision":
             message = "Deactivated in the app."
@@ -274,9 +278,6 @@ class Reconciler:
             message = "Reactivated in the app."
         else:
             message = "Updated in the app: " + ", ".join(sorted(changes)) + "."
-        fields = [
-            {"field": p, "from": account.last_payload.get(p), "to": v} for p, v in changes.items() if p != "emails"
-        ]
         self._event(event, account, message, changes=fields)
 
     def _send_changes(self, account: ProvisionedAccount, payload: dict, changes: dict) -> None:

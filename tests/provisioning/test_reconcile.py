@@ -139,3 +139,17 @@ def test_a_refusal_is_permanent_the_account_is_left_clean_with_the_sentence(org,
     assert "Re-authenticate with a valid token" in account.last_error
     running.refresh_from_db()
     assert running.status == IntegrationStatus.FAILING and running.consecutive_failures == 1
+
+
+def test_an_update_patches_only_what_changed_and_its_event_says_from_what_to_what(org, group, running, scim_server):
+    account = _account(org, group, running, email="ada@example.test", first_name="Ada")
+    _reconcile(running, account)
+    User.objects.filter(pk=account.user_id).update(first_name="Augusta")
+    scim_server.log.clear()
+
+    assert _reconcile(running, account)
+
+    assert _writes(scim_server) == ["PATCH"]
+    event = Event.objects.get(event_type="user_update_provision")
+    assert event.message == "Updated in the app: name.givenName."
+    assert event.changes == [{"field": "name.givenName", "from": "Ada", "to": "Augusta"}]
