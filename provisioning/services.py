@@ -17,7 +17,7 @@ from .audit import event_record, outbound_failed
 from .client import integration_client
 from .marking import integration_full_sync
 from .models import Integration, IntegrationStatus
-from .scim_errors import RefusedError, ScimError, TransientError, UnauthorizedError
+from .scim_errors import RefusedError, ScimError, UnauthorizedError
 
 
 def integration_probe(*, integration: Integration, base_url: str, token: str) -> dict:
@@ -41,7 +41,8 @@ def integration_probe(*, integration: Integration, base_url: str, token: str) ->
             except UnauthorizedError as exc:
                 raise ValidationError(exc.message) from exc
             except RefusedError as exc:  # any other refusal reads "could not reach", like a non-SCIM answer
-                raise TransientError(client.unreachable, detail=exc.detail) from exc
+                outbound_failed(integration, exc.detail)
+                raise ValidationError(client.unreachable) from exc
             client.resources(users, what="GET /Users")
     except ScimError as exc:  # unreachable, not SCIM, or failing: all read the same (see the docstring)
         outbound_failed(integration, exc.detail or exc.message)
