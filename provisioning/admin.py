@@ -14,7 +14,7 @@ from core.tenancy import TenantScopedAdmin, scope
 from directory.errors import error_sentence
 from insights.recent_events import RecentEventsMixin
 
-from . import services
+from . import importing, marking, services
 from .models import Integration, IntegrationStatus, ProvisionedAccount
 
 
@@ -196,7 +196,7 @@ class IntegrationAdmin(RecentEventsMixin, TenantScopedAdmin):
             if not integration.is_running:
                 self.message_user(request, f"{integration.application}: activate it first.", messages.WARNING)
                 continue
-            count = services.integration_full_sync(integration=integration, actor=request.user)
+            count = marking.integration_full_sync(integration=integration, actor=request.user)
             self.message_user(request, f"{integration.application}: full sync of {count} account(s) queued.")
 
     # --- import view -----------------------------------------------------------------------------
@@ -221,7 +221,9 @@ class IntegrationAdmin(RecentEventsMixin, TenantScopedAdmin):
                 self.message_user(request, "Select the users to import first.", messages.WARNING)
                 return HttpResponseRedirect(request.path)
             try:
-                counts = services.users_import_start(integration=integration, remote_ids=remote_ids, actor=request.user)
+                counts = importing.users_import_start(
+                    integration=integration, remote_ids=remote_ids, actor=request.user
+                )
             except ValidationError as exc:
                 self.message_user(request, error_sentence(exc), messages.ERROR)
                 return HttpResponseRedirect(request.path)
@@ -242,7 +244,7 @@ class IntegrationAdmin(RecentEventsMixin, TenantScopedAdmin):
         only_new = request.GET.get("new") == "1"
         error = None
         try:
-            rows = services.import_candidates(integration=integration, only_new=only_new)
+            rows = importing.import_candidates(integration=integration, only_new=only_new)
         except ValidationError as exc:
             rows, error = [], error_sentence(exc)
         context = {

@@ -3,7 +3,8 @@
 from directory.models import User
 from insights.context import bind
 
-from . import services
+from . import batches, groups, importing
+from . import sweep as sweeping
 from .models import Integration, ProvisionedAccount
 
 
@@ -13,7 +14,7 @@ def reconcile(account_id: int) -> None:
     if account is None:
         return
     with bind(initiator_type="system"):
-        services.account_reconcile(account=account)
+        batches.account_reconcile(account=account)
 
 
 def reconcile_batch(integration_id: int, account_ids: list[int]) -> None:
@@ -22,7 +23,7 @@ def reconcile_batch(integration_id: int, account_ids: list[int]) -> None:
     if integration is None:
         return
     with bind(initiator_type="system"):
-        services.accounts_reconcile(integration=integration, account_ids=account_ids)
+        batches.accounts_reconcile(integration=integration, account_ids=account_ids)
 
 
 def integration_sync(integration_id: int, list_remote: bool = True) -> None:
@@ -31,7 +32,7 @@ def integration_sync(integration_id: int, list_remote: bool = True) -> None:
     if integration is None:
         return
     with bind(initiator_type="system"):
-        services.integration_sync(integration=integration, list_remote=list_remote)
+        batches.integration_sync(integration=integration, list_remote=list_remote)
 
 
 def groups_push(integration_id: int) -> None:
@@ -40,19 +41,19 @@ def groups_push(integration_id: int) -> None:
     if integration is None:
         return
     with bind(initiator_type="system"):
-        services.integration_groups_push(integration=integration)
+        groups.integration_groups_push(integration=integration)
 
 
 def sweep() -> None:
     """RQ entry point (scheduled): re-queue dirty accounts whose job was lost."""
     with bind(initiator_type="system"):
-        services.accounts_sweep()
+        sweeping.accounts_sweep()
 
 
 def full_sync_all() -> None:
     """RQ entry point (scheduled): full sync of every running integration, repairing drift."""
     with bind(initiator_type="system"):
-        services.integrations_full_sync_all()
+        sweeping.integrations_full_sync_all()
 
 
 def import_users(integration_id: int, remote_ids: list[str], actor_id: int) -> None:
@@ -62,4 +63,4 @@ def import_users(integration_id: int, remote_ids: list[str], actor_id: int) -> N
     if integration is None or actor is None:
         return
     with bind(initiator_type="admin", actor=actor):
-        services.users_import_and_notify(integration=integration, remote_ids=remote_ids, actor=actor)
+        importing.users_import_and_notify(integration=integration, remote_ids=remote_ids, actor=actor)

@@ -4,6 +4,8 @@ import django_rq
 from redis import Redis
 
 QUEUE = "provisioning"
+BATCH_SIZE = 250  # accounts per batch job
+BULK_THRESHOLD = 20  # more accounts than this at once: one sync job that lists the app's users first
 
 
 def redis_connection() -> Redis:
@@ -17,9 +19,7 @@ def _queue():
 
 def enqueue_accounts(*, integration_id: int, account_ids: list[int]) -> None:
     """Queue reconciles: one job per account for a few, one sync job (listing the app once) for many."""
-    from . import services
-
-    if len(account_ids) > services.BULK_THRESHOLD:
+    if len(account_ids) > BULK_THRESHOLD:
         enqueue_sync(integration_id=integration_id, list_remote=True)
         return
     for account_id in account_ids:
@@ -28,12 +28,12 @@ def enqueue_accounts(*, integration_id: int, account_ids: list[int]) -> None:
 
 def enqueue_batches(*, integration_id: int, account_ids: list[int]) -> None:
     """Queue batch reconciles of at most BATCH_SIZE accounts each."""
-    from . import services
-
-    size = services.BATCH_SIZE
-    for start in range(0, len(account_ids), size):
+    for start in range(0, len(account_ids), BATCH_SIZE):
         _queue().enqueue(
-            "provisioning.jobs.reconcile_batch", integration_id, account_ids[start : start + size], job_timeout=1800
+            "provisioning.jobs.reconcile_batch",
+            integration_id,
+            account_ids[start : start + BATCH_SIZE],
+            job_timeout=1800,
         )
 
 

@@ -5,7 +5,7 @@ import time
 
 from redis import Redis
 
-from .scim_client import RateLimiter
+from .retry import RateLimiter
 
 
 class RedisRateLimiter(RateLimiter):

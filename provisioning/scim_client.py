@@ -1,8 +1,9 @@
 """The SCIM client Lanyard uses: scim2-client (httpx2 engine) wrapped with the retry and rate-limit policy.
 
 It knows nothing about RQ or Django models: it is given a base URL, a token, a rate limiter and a
-callback for every attempt, and it answers with `ScimResult`s or raises `ScimError`. Tokens go in
-the Authorization header only; they are never logged or put in an error message.
+callback for every attempt, and it answers with the resources asked for or raises a typed
+`ScimError` (scim_errors.py), so its callers decide on what happened rather than on status codes.
+Tokens go in the Authorization header only; they are never logged or put in an error message.
 
 Every request goes through the outbound guard (core.outbound). Whatever keeps an answer from being
 SCIM (a refused or unreachable address, a redirect, a closed port, something that is not SCIM)
@@ -11,14 +12,9 @@ probe a network; what really happened is in `detail`, for the operators' event l
 answers are never shown: only the words of a SCIM Error message are.
 """
 
-import email.utils
-import math
-import random
-import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,132 +25,17 @@ from scim2_models import Group, ScimProvider, ServiceProviderConfig, User
 
 from core.outbound import OutboundRefused, outbound_client, unreachable_sentence
 
+from .retry import RETRYABLE, RateLimiter, RetryPolicy
+from .scim_answers import Attempt, ScimResult, list_resources, total_results
+from .scim_errors import PermanentError, TransientError, error_detail, error_for
+
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
-RETRYABLE = {429, 500, 502, 503, 504}
 # The resources Lanyard sends: core User and Group (payloads go as dicts, unchecked, mapped by the catalog).
 _PROVIDER = ScimProvider(models=[User, Group])
 PAGE_SIZE = 500
 MAX_LISTED_USERS = 200_000  # a listing that goes on longer is an app misbehaving, not a directory
-MAX_DETAIL_CHARS = 300
-
-
-@dataclass
-class ScimResult:
-    """One finished SCIM exchange: HTTP status and JSON body (None when empty)."""
-
-    status: int
-    body: Any
-
-
-@dataclass
-class Attempt:
-    """One HTTP attempt, reported to the caller's `on_attempt` (for audit events)."""
-
-    method: str
-    path: str
-    status: int | None
-    message: str
-    final: bool
-    detail: str = ""  # what really happened, for operators (never a body, never the token)
-
-
-class ScimError(Exception):
-    """A SCIM call that did not succeed; `permanent` errors are not worth retrying; `detail` is for operators."""
-
-    def __init__(self, message: str, *, status: int | None = None, permanent: bool = False, detail: str = ""):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.permanent = permanent
-        self.detail = detail
-
-
-def error_detail(body: Any) -> str:
-    """The SP's own words from a SCIM Error message (RFC 7644 §3.12); nothing from any other body."""
-    if not isinstance(body, dict) or ERROR_SCHEMA not in _strings(body.get("schemas")):
-        return ""
-    words = next((body[k] for k in ("detail", "scimType") if isinstance(body.get(k), str) and body[k].strip()), "")
-    words = " ".join(words.split())
-    return words[:MAX_DETAIL_CHARS] + ("…" if len(words) > MAX_DETAIL_CHARS else "")
-
-
-def _strings(value: Any) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
-def body_mentions(body: Any, word: str) -> bool:
-    """Whether an error body's text fields mention a word (to recognise "PATCH not supported" answers)."""
-    if not isinstance(body, dict):
-        return False
-    return any(isinstance(v, str) and word.lower() in v.lower() for v in body.values())
-
-
-def list_resources(body: Any) -> list[dict]:
-    """The resources of a SCIM ListResponse body; raises ValueError when the body is not one."""
-    if not isinstance(body, dict) or not isinstance(body.get("Resources", []), list):
-        raise ValueError("the answer is not a SCIM ListResponse")
-    if LIST_SCHEMA not in _strings(body.get("schemas")) and _total(body) is None:
-        raise ValueError("the answer is JSON without the ListResponse schema or a totalResults count")
-    return [r for r in body.get("Resources") or [] if isinstance(r, dict) and isinstance(r.get("id"), str | int)]
-
-
-def _total(body: dict) -> int | None:
-    total = body.get("totalResults")
-    return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None
-
-
-class RateLimiter:
-    """Interface of a limiter: `wait()` blocks until one more request may go; `pause(seconds)` backs everyone off."""
-
-    def wait(self) -> None:  # pragma: no cover - interface
-        """Block until a request may be sent."""
-
-    def pause(self, seconds: float) -> None:  # pragma: no cover - interface
-        """Hold every request to this app for a while (the app said so)."""
-
-
-class RetryPolicy:
-    """How many attempts, and how long to wait between them."""
-
-    def __init__(self, *, attempts: int = 5, base: float = 0.5, cap: float = 30.0):
-        self.attempts = attempts
-        self.base = base
-        self.cap = cap
-
-    def delay(self, attempt: int, response: httpx2.Response | None) -> float:
-        """Seconds to wait before attempt number `attempt + 1`: the SP's hint, else backoff with jitter."""
-        hinted = _hinted_delay(response) if response is not None else None
-        if hinted is not None:
-            return min(hinted, self.cap)
-        backoff = min(self.cap, self.base * (2**attempt))
-        return backoff / 2 + random.uniform(0, backoff / 2)  # noqa: S311 - jitter, not cryptography
-
-
-def _hinted_delay(response: httpx2.Response) -> float | None:
-    retry_after = response.headers.get("retry-after")
-    if retry_after:
-        if re.fullmatch(r"[0-9]{1,9}", retry_after.strip()):  # ASCII digits: str.isdigit() also takes "²"
-            return float(retry_after.strip())
-        try:
-            when = email.utils.parsedate_to_datetime(retry_after)
-            return max(0.0, when.timestamp() - time.time())
-        except (TypeError, ValueError):
-            pass
-    reset = response.headers.get("x-ratelimit-reset")
-    if reset:
-        try:
-            value = float(reset)
-        except ValueError:
-            return None
-        if not math.isfinite(value):  # "nan" or "inf" from a hostile app must not reach time.sleep()
-            return None
-        # epoch seconds (the usual meaning) or, when small, seconds from now
-        return max(0.0, value - time.time()) if value > 10**9 else value
-    return None
 
 
 class _CapturingClient(SyncSCIMClient):
@@ -239,7 +120,7 @@ class ScimClient:
             except OutboundRefused as exc:  # the guard would not send it: retrying cannot help
                 if self.on_attempt is not None:
                     self.on_attempt(Attempt(method, path, None, self.unreachable, final=True, detail=exc.detail))
-                raise ScimError(self.unreachable, detail=exc.detail) from exc
+                raise TransientError(self.unreachable, detail=exc.detail) from exc
             except RequestNetworkException as exc:  # network error or timeout
                 status, message = None, self.unreachable
                 detail = f"{method} {path}: {type(exc.__cause__ or exc).__name__}: {exc.__cause__ or exc}"
@@ -250,7 +131,7 @@ class ScimClient:
                 detail = f"{method} {path} was answered with something that is not SCIM (HTTP {code or '?'}, {kind})."
                 if self.on_attempt is not None:
                     self.on_attempt(Attempt(method, path, code, self.unreachable, final=True, detail=detail))
-                raise ScimError(self.unreachable, status=code, permanent=True, detail=detail) from exc
+                raise PermanentError(self.unreachable, status=code, detail=detail) from exc
             else:
                 status = response.status_code if response is not None else None
                 body = _json(response)
@@ -265,11 +146,11 @@ class ScimClient:
                 return ScimResult(status=status, body=body)
             if final:
                 if status is None:
-                    raise ScimError(
+                    raise TransientError(
                         f"{self.unreachable} Lanyard made {self.policy.attempts} attempts and will try again later.",
                         detail=detail,
                     )
-                raise ScimError(
+                raise TransientError(
                     f"The app kept failing (HTTP {status}{': ' + message if message else ''}) after "
                     f"{self.policy.attempts} attempts; Lanyard will try again later.",
                     status=status,
@@ -280,22 +161,37 @@ class ScimClient:
             time.sleep(delay)
             attempt += 1
 
+    def _expect(self, result: ScimResult, *, method: str, path: str, what: str, ok=(200,), **kinds) -> ScimResult:
+        """The result when its status is one of `ok`; else the typed refusal (scim_errors.error_for)."""
+        if result.status in ok:
+            return result
+        error = error_for(result.status, result.body, what=what, host=self.host, **kinds)
+        error.detail = f"{method} {path} answered HTTP {result.status}."
+        raise error
+
     # -- discovery -------------------------------------------------------------------------------
-    def service_provider_config(self) -> ScimResult:
-        """GET /ServiceProviderConfig."""
-        return self._call(
+    def service_provider_config(self) -> dict:
+        """GET /ServiceProviderConfig: what the app says it supports ({} when it answers no JSON object)."""
+        result = self._call(
             "GET",
             "/ServiceProviderConfig",
             lambda s: s.query(ServiceProviderConfig, expected_status_codes=None),
         )
+        self._expect(result, method="GET", path="/ServiceProviderConfig", what="describe itself")
+        return result.body if isinstance(result.body, dict) else {}
 
     # -- users -----------------------------------------------------------------------------------
     def users_page(self, *, start_index: int = 1, count: int = PAGE_SIZE, filter: str | None = None) -> ScimResult:  # noqa: A002
-        """GET /Users, one page (optionally filtered)."""
+        """GET /Users, one page (optionally filtered); any answer but 200 is raised as a refusal."""
         params: dict[str, Any] = {"startIndex": start_index, "count": count}
         if filter:
             params["filter"] = filter
-        return self._call("GET", "/Users", lambda s: s.query(User, query_parameters=params, expected_status_codes=None))
+        result = self._call(
+            "GET", "/Users", lambda s: s.query(User, query_parameters=params, expected_status_codes=None)
+        )
+        if filter:  # an app that answers a filter with 400 cannot filter on that attribute
+            return self._expect(result, method="GET", path="/Users", what="look the user up", unsupported=(400,))
+        return self._expect(result, method="GET", path="/Users", what="list its users")
 
     def users_all(self) -> list[dict]:
         """Every user the app holds, read page by page (entries without an id are left out, repeats once)."""
@@ -303,18 +199,15 @@ class ScimClient:
         start = 1
         while True:
             result = self.users_page(start_index=start)
-            if result.status != 200:
-                raise ScimError(self.refusal("list its users", result), status=result.status, permanent=True)
             new = [r for r in self.resources(result, what="GET /Users") if str(r["id"]) not in users]
             users.update((str(r["id"]), r) for r in new)
             if len(users) > MAX_LISTED_USERS:
-                raise ScimError(
+                raise PermanentError(
                     f"The app at {self.host} listed more than {MAX_LISTED_USERS:,} users, more than Lanyard reads; "
                     "check the SCIM base URL.",
-                    permanent=True,
                     detail=f"GET /Users kept returning pages (totalResults {result.body.get('totalResults')!r}).",
                 )
-            total = _total(result.body)
+            total = total_results(result.body)
             start += len(result.body.get("Resources") or [])
             # an empty page, or only users already read (an app that ignores startIndex), ends the listing too
             if not new or (total is not None and start > total):
@@ -328,46 +221,50 @@ class ScimClient:
             detail = f"{what} answered {result.status} but {exc}."
             if self.on_attempt is not None:
                 self.on_attempt(Attempt("GET", what, result.status, self.unreachable, final=True, detail=detail))
-            raise ScimError(self.unreachable, status=result.status, permanent=True, detail=detail) from exc
+            raise PermanentError(self.unreachable, status=result.status, detail=detail) from exc
 
-    def refusal(self, what: str, result: ScimResult) -> str:
-        """A sentence telling an admin what the app answered and what to do next."""
-        return refusal_message(what, result, host=self.host)
-
-    def user_find(self, *, attribute: str, value: str) -> ScimResult:
-        """GET /Users?filter=<attribute> eq "<value>"."""
+    def user_find(self, *, attribute: str, value: str) -> list[dict]:
+        """GET /Users?filter=<attribute> eq "<value>": the matching users (UnsupportedError if it cannot filter)."""
         escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-        return self.users_page(count=2, filter=f'{attribute} eq "{escaped}"')
+        result = self.users_page(count=2, filter=f'{attribute} eq "{escaped}"')
+        return self.resources(result, what="GET /Users?filter")
 
-    def user_create(self, *, payload: dict) -> ScimResult:
-        """POST /Users."""
+    def user_create(self, *, payload: dict) -> dict:
+        """POST /Users: the created user as the app holds it (ConflictError when it already has one)."""
         body = {"schemas": [USER_SCHEMA], **payload}
-        return self._call(
+        result = self._call(
             "POST",
             "/Users",
             lambda s: s.create(User, resource=body, url="/Users", expected_status_codes=None),
         )
+        self._expect(result, method="POST", path="/Users", what="create the user", ok=_created(result))
+        return result.body
 
-    def user_replace(self, *, remote_id: str, payload: dict) -> ScimResult:
-        """PUT /Users/{id} with the whole user."""
+    def user_replace(self, *, remote_id: str, payload: dict) -> None:
+        """PUT /Users/{id} with the whole user (NotFoundError when the app lost it)."""
         body = {"schemas": [USER_SCHEMA], "id": remote_id, **payload}
         url = f"/Users/{remote_id}"
-        return self._call("PUT", url, lambda s: s.replace(User, body, url=url, expected_status_codes=None))
+        result = self._call("PUT", url, lambda s: s.replace(User, body, url=url, expected_status_codes=None))
+        self._expect(result, method="PUT", path="/Users/{id}", what="update the user", ok=(200, 204))
 
-    def user_patch(self, *, remote_id: str, changes: dict) -> ScimResult:
-        """PATCH /Users/{id} replacing the given attributes."""
+    def user_patch(self, *, remote_id: str, changes: dict) -> None:
+        """PATCH /Users/{id} replacing the given attributes (UnsupportedError when the app has no PATCH)."""
         operations = [{"op": "replace", "path": path, "value": value} for path, value in changes.items()]
         body = {"schemas": [PATCH_SCHEMA], "Operations": operations}
         url = f"/Users/{remote_id}"
-        return self._call("PATCH", url, lambda s: s.modify(User, remote_id, body, url=url, expected_status_codes=None))
+        result = self._call(
+            "PATCH", url, lambda s: s.modify(User, remote_id, body, url=url, expected_status_codes=None)
+        )
+        self._expect(result, method="PATCH", path="/Users/{id}", what="update the user", ok=(200, 204), feature="patch")
 
-    def user_delete(self, *, remote_id: str) -> ScimResult:
-        """DELETE /Users/{id}."""
+    def user_delete(self, *, remote_id: str) -> None:
+        """DELETE /Users/{id} (NotFoundError when the app had no such user)."""
         url = f"/Users/{remote_id}"
-        return self._call("DELETE", url, lambda s: s.delete(User, remote_id, expected_status_codes=None))
+        result = self._call("DELETE", url, lambda s: s.delete(User, remote_id, expected_status_codes=None))
+        self._expect(result, method="DELETE", path="/Users/{id}", what="delete the user", ok=(200, 204))
 
-    def users_bulk_create(self, *, payloads: list[tuple[str, dict]]) -> ScimResult:
-        """POST /Bulk with one user creation per (bulkId, payload); the answer lists each operation's status."""
+    def users_bulk_create(self, *, payloads: list[tuple[str, dict]]) -> dict[str, dict]:
+        """POST /Bulk with one user creation per (bulkId, payload): the app's answer to each operation, by bulkId."""
         body = {
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
             "Operations": [
@@ -375,28 +272,35 @@ class ScimClient:
                 for bulk_id, payload in payloads
             ],
         }
-        return self._call("POST", "/Bulk", lambda s: s.bulk(body, url="/Bulk", expected_status_codes=None))
+        result = self._call("POST", "/Bulk", lambda s: s.bulk(body, url="/Bulk", expected_status_codes=None))
+        self._expect(result, method="POST", path="/Bulk", what="create the users")
+        operations = (result.body or {}).get("Operations") or [] if isinstance(result.body, dict) else []
+        return {str(op.get("bulkId")): op for op in operations if isinstance(op, dict)}
 
     # -- groups ----------------------------------------------------------------------------------
-    def group_create(self, *, display_name: str, member_ids: list[str]) -> ScimResult:
-        """POST /Groups."""
+    def group_create(self, *, display_name: str, member_ids: list[str]) -> str:
+        """POST /Groups: the new group's id in the app."""
         body = {"schemas": [GROUP_SCHEMA], "displayName": display_name, "members": [{"value": m} for m in member_ids]}
-        return self._call(
+        result = self._call(
             "POST",
             "/Groups",
             lambda s: s.create(Group, resource=body, url="/Groups", expected_status_codes=None),
         )
+        self._expect(result, method="POST", path="/Groups", what="create the group", ok=_created(result))
+        return str(result.body["id"])
 
-    def group_find(self, *, display_name: str) -> ScimResult:
-        """GET /Groups?filter=displayName eq "<name>"."""
+    def group_find(self, *, display_name: str) -> list[dict]:
+        """GET /Groups?filter=displayName eq "<name>": the matching groups."""
         escaped = display_name.replace("\\", "\\\\").replace('"', '\\"')
         params = {"filter": f'displayName eq "{escaped}"', "count": 2}
-        return self._call(
+        result = self._call(
             "GET", "/Groups", lambda s: s.query(Group, query_parameters=params, expected_status_codes=None)
         )
+        self._expect(result, method="GET", path="/Groups", what="look the group up")
+        return self.resources(result, what="GET /Groups?filter")
 
-    def group_replace(self, *, remote_id: str, display_name: str, member_ids: list[str]) -> ScimResult:
-        """PUT /Groups/{id} with the full member list."""
+    def group_replace(self, *, remote_id: str, display_name: str, member_ids: list[str]) -> None:
+        """PUT /Groups/{id} with the full member list (NotFoundError when the app lost it)."""
         body = {
             "schemas": [GROUP_SCHEMA],
             "id": remote_id,
@@ -404,12 +308,19 @@ class ScimClient:
             "members": [{"value": m} for m in member_ids],
         }
         url = f"/Groups/{remote_id}"
-        return self._call("PUT", url, lambda s: s.replace(Group, body, url=url, expected_status_codes=None))
+        result = self._call("PUT", url, lambda s: s.replace(Group, body, url=url, expected_status_codes=None))
+        self._expect(result, method="PUT", path="/Groups/{id}", what="update the group", ok=(200, 204))
 
-    def group_delete(self, *, remote_id: str) -> ScimResult:
-        """DELETE /Groups/{id}."""
+    def group_delete(self, *, remote_id: str) -> None:
+        """DELETE /Groups/{id} (NotFoundError when the app had no such group)."""
         url = f"/Groups/{remote_id}"
-        return self._call("DELETE", url, lambda s: s.delete(Group, remote_id, expected_status_codes=None))
+        result = self._call("DELETE", url, lambda s: s.delete(Group, remote_id, expected_status_codes=None))
+        self._expect(result, method="DELETE", path="/Groups/{id}", what="delete the group", ok=(200, 204))
+
+
+def _created(result: ScimResult) -> tuple[int, ...]:
+    """201 counts as created only with the new resource's id in the body."""
+    return (201,) if isinstance(result.body, dict) and result.body.get("id") else ()
 
 
 def _json(response: httpx2.Response | None) -> Any:
@@ -420,21 +331,3 @@ def _json(response: httpx2.Response | None) -> Any:
         return response.json()
     except ValueError:
         return None
-
-
-def refusal_message(what: str, result: ScimResult, *, host: str) -> str:
-    """A sentence telling an admin what the app answered and what to do next."""
-    detail = error_detail(result.body)
-    if result.status == 401:
-        return (
-            f"The app refused the API token when asked to {what} (HTTP 401{': ' + detail if detail else ''}). "
-            "Re-authenticate with a valid token."
-        )
-    if result.status == 403:
-        return (
-            f"The app says the token may not {what} (HTTP 403{': ' + detail if detail else ''}). "
-            "Give the token the SCIM permission, then try again."
-        )
-    if result.status == 404 and not detail:  # no SCIM Error: not told apart from any other address
-        return unreachable_sentence(host)
-    return f"The app refused to {what} (HTTP {result.status}{': ' + detail if detail else ''})."

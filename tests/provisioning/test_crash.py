@@ -14,7 +14,7 @@ from django.db import connection
 
 from directory import services as directory
 from directory.models import UserState
-from provisioning import services
+from provisioning import services, sweep
 from provisioning.models import ProvisionedAccount
 from ssoapps import services as ssoapps
 from tests.factories import UserFactory
@@ -101,7 +101,7 @@ def test_killed_worker_mid_batch_then_sweep_leaves_the_sp_in_line(
 
     scim_server.quirks.delay = 0
     time.sleep(3.5)  # the dead worker's leases expire
-    assert services.accounts_sweep() > 0
+    assert sweep.accounts_sweep() > 0
     second = _worker(redis_url, "--burst")
     try:
         _, stderr = second.communicate(timeout=180)

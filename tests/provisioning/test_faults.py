@@ -4,7 +4,7 @@ import pytest
 
 from directory import services as directory
 from insights.models import Event
-from provisioning import services
+from provisioning import services, sweep
 from provisioning.models import IntegrationStatus, ProvisionedAccount
 from ssoapps import services as ssoapps
 from tests.factories import UserFactory
@@ -126,7 +126,7 @@ def test_timeouts_on_a_slow_sp_are_retried_and_the_sweep_finishes_the_work(
     assert integration.status == IntegrationStatus.FAILING
 
     scim_server.quirks.delay = 0.05
-    assert services.accounts_sweep() == 1
+    assert sweep.accounts_sweep() == 1
     run_jobs()
     _in_line(scim_server, [erin])  # the user the SP created during the timeout is adopted, not duplicated
     integration.refresh_from_db()

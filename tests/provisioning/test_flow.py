@@ -4,7 +4,7 @@ import pytest
 
 from directory import services as directory
 from insights.models import Event
-from provisioning import services
+from provisioning import batches, marking, services
 from provisioning.models import IntegrationStatus, ProvisionedAccount
 from ssoapps import services as ssoapps
 from tests.factories import UserFactory
@@ -93,7 +93,7 @@ def test_unbinding_the_group_deactivates_and_running_again_changes_nothing(
     assert all(u["active"] is False for u in scim_server.users())
 
     scim_server.log.clear()
-    services.integration_full_sync(integration=active)
+    marking.integration_full_sync(integration=active)
     run_jobs()
     assert [c for c in scim_server.log.calls() if c[0] != "GET"] == []  # idempotent: nothing more to send
     assert len(scim_server.users()) == 3
@@ -111,7 +111,7 @@ def test_activation_adopts_users_already_in_the_app_instead_of_duplicating(
 
     # the account row is lost, as if Lanyard crashed right after the app created the user
     ProvisionedAccount.objects.all().delete()
-    services.integration_full_sync(integration=integration)
+    marking.integration_full_sync(integration=integration)
     run_jobs()
     assert len(scim_server.users()) == 1
     assert ProvisionedAccount.objects.get(user=carol).remote_id == first_id
@@ -182,7 +182,7 @@ def test_bulk_creation_adopts_a_user_the_app_already_has_instead_of_duplicating(
     directory.group_members_add(group=group, users=users)
     ssoapps.application_groups_bind(application=application, groups=[group])
     redis_queues["provisioning"].empty()  # as if the per-user jobs were lost: a sync picks the accounts up
-    services.integration_sync(integration=active, list_remote=True)  # lists the (empty) app, queues a batch
+    batches.integration_sync(integration=active, list_remote=True)  # lists the (empty) app, queues a batch
     from tests.provisioning.test_admin import _remote_user
 
     _remote_user(scim_server, "b0@org-a.test")  # the app gains b0 after the listing (created by hand)

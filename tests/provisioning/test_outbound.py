@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from directory.roles import MANAGER
 from insights.models import Event
-from provisioning import services
+from provisioning import importing, services
 from provisioning.models import Integration, IntegrationStatus
 from tests.core.servers import RawServer, RecordingServer, closed_port
 from tests.factories import TenantAdminFactory
@@ -130,7 +130,7 @@ def test_the_token_is_never_sent_to_a_refused_host(settings, admin_client, appli
     shown = _activate(admin_client, integration)
     assert shown == "Demo SP: Lanyard could not reach the app at 127.0.0.1; check the URL."
     with pytest.raises(ValidationError):
-        services.import_candidates(integration=integration)
+        importing.import_candidates(integration=integration)
     assert attacker.requests == []
 
 

@@ -3,7 +3,7 @@
 import httpx2
 import pytest
 
-from provisioning.scim_client import RetryPolicy
+from provisioning.retry import RetryPolicy
 
 
 def _response(**headers) -> httpx2.Response:
