@@ -17,6 +17,18 @@ from .saml.errors import SamlRefusal
 from .saml.metadata import sp_metadata_parse
 
 
+def _record(event_type: str, *, application: Application, actor=None, **fields) -> None:
+    """Record an SSO event about this application (the one place these events get their service and tenant)."""
+    record(
+        event_type=event_type,
+        service=Service.SSO,
+        organization=application.organization,
+        resource=application,
+        actor=actor,
+        **fields,
+    )
+
+
 @transaction.atomic
 def application_groups_bind(
     *, application: Application, groups: Iterable[UserGroup], actor: User | None = None
@@ -55,11 +67,9 @@ def application_groups_unbind(
 def _authorization_changed(*, application: Application, groups: list[UserGroup], bound: bool, actor) -> None:
     """One event per group bound or unbound, then the signal provisioning listens to."""
     for group in groups:
-        record(
-            event_type="application_group_bind" if bound else "application_group_unbind",
-            service=Service.SSO,
-            organization=application.organization,
-            resource=application,
+        _record(
+            "application_group_bind" if bound else "application_group_unbind",
+            application=application,
             actor=actor,
             message=f"{group.name} {'authorized' if bound else 'no longer authorized'} for {application.label}",
             changes=[
@@ -124,11 +134,9 @@ def application_add(*, application: Application, actor: User | None = None) -> A
     application.save()
     if not application.is_bookmark:
         signing_key_create(application=application, state=KeyState.ACTIVE, actor=actor)
-    record(
-        event_type="application_create",
-        service=Service.SSO,
-        organization=application.organization,
-        resource=application,
+    _record(
+        "application_create",
+        application=application,
         actor=actor,
         message=f"{application.label} added from the catalog entry {application.catalog_entry.name}",
     )
@@ -143,11 +151,9 @@ def application_update(
     application.full_clean()
     application.save()
     if changes:
-        record(
-            event_type="application_update",
-            service=Service.SSO,
-            organization=application.organization,
-            resource=application,
+        _record(
+            "application_update",
+            application=application,
             actor=actor,
             message=message or f"{application.label} updated",
             changes=changes,
@@ -161,11 +167,9 @@ def application_delete(*, application: Application, actor: User | None = None) -
     groups = list(application.authorized_groups.all())
     if groups:
         application_groups_unbind(application=application, groups=groups, actor=actor)
-    record(
-        event_type="application_delete",
-        service=Service.SSO,
-        organization=application.organization,
-        resource=application,
+    _record(
+        "application_delete",
+        application=application,
         actor=actor,
         message=f"{application.label} deleted",
     )
@@ -179,11 +183,9 @@ def application_deactivate(*, application: Application, actor: User | None = Non
         return application
     application.sso_active = False
     application.save(update_fields=["sso_active"])
-    record(
-        event_type="application_deactivate",
-        service=Service.SSO,
-        organization=application.organization,
-        resource=application,
+    _record(
+        "application_deactivate",
+        application=application,
         actor=actor,
         message=f"SSO deactivated for {application.label}",
         changes=[{"field": "sso_active", "from": True, "to": False}],
@@ -218,11 +220,9 @@ def signing_key_create(
         fingerprint=pair.fingerprint,
         not_after=pair.not_after,
     )
-    record(
-        event_type="signing_key_create",
-        service=Service.SSO,
-        organization=application.organization,
-        resource=application,
+    _record(
+        "signing_key_create",
+        application=application,
         actor=actor,
         message=f"{'Uploaded' if private_key else 'Generated'} {key.get_state_display().lower()} signing key "
         f"{pair.fingerprint} for {application.label}",
@@ -240,11 +240,9 @@ def signing_key_promote(*, key: SigningKey, actor: User | None = None) -> Signin
     key.application.signing_keys.filter(state=KeyState.ACTIVE).update(state=KeyState.RETIRED)
     key.state = KeyState.ACTIVE
     key.save(update_fields=["state"])
-    record(
-        event_type="signing_key_promote",
-        service=Service.SSO,
-        organization=key.application.organization,
-        resource=key.application,
+    _record(
+        "signing_key_promote",
+        application=key.application,
         actor=actor,
         message=f"Signing key {key.fingerprint} now signs for {key.application.label}",
         changes=[{"field": "signing_key", "from": "staged", "to": "active"}],
@@ -268,11 +266,9 @@ def application_sp_metadata_apply(*, application: Application, document: bytes, 
                 f"This SP metadata cannot be used: {exc.messages[0]} "
                 "Ask the app for metadata whose ACS URLs are https:// addresses."
             )
-            record(
-                event_type="application_update",
-                service=Service.SSO,
-                organization=application.organization,
-                resource=application,
+            _record(
+                "application_update",
+                application=application,
                 actor=actor,
                 success=False,
                 message=message,
